@@ -1,0 +1,60 @@
+"""Shared fixtures: the repository, the paper's validated data, and one real pipeline run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from caserepro.validate import load_raw
+
+REPO = Path(__file__).resolve().parents[1]
+RAW_DIR = REPO / "data" / "raw"
+EXPECTED = REPO / "tests" / "expected"
+BIN = Path(sys.executable).parent
+
+
+def snakemake_command(*args: str) -> list[str]:
+    """The snakemake of this environment, with arguments."""
+    return [str(BIN / "snakemake"), *args]
+
+
+def copy_repo(destination: Path) -> Path:
+    """Copy the project's own files (tracked or not ignored) into `destination`, as a fresh clone has them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real snakemake in `workdir` (the README's command) and capture its output."""
+    result = subprocess.run(snakemake_command(*args), cwd=workdir, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def tables() -> dict[str, pd.DataFrame]:
+    """The paper's raw data, validated and typed."""
+    return load_raw(RAW_DIR)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One clean `snakemake` run of the whole pipeline in a temporary copy; returns the copy's root."""
+    root = copy_repo(tmp_path_factory.mktemp("clean_run"))
+    run_snakemake(root)
+    return root

@@ -1,0 +1,1 @@
+"""caserepro: rebuild a published case report from its raw numbers."""

@@ -1,0 +1,38 @@
+"""One readable report for every problem found in the raw data (file, row, column, check, value)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule at one place in one raw file; `line` is the 1-based line in the file."""
+
+    file: str
+    line: int | None
+    column: str | None
+    check: str
+    value: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line is not None else "whole file"
+        column = f"column '{self.column}'" if self.column else "(table)"
+        return f"{self.file}, {where}, {column}: check '{self.check}' failed for value {self.value}"
+
+
+class RawDataError(Exception):
+    """Raised when raw data break the schema; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(
+            problems, key=lambda p: (p.file, p.line if p.line is not None else 0, p.column or "")
+        )
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        """The whole report as text: a heading, one line per problem, and a count."""
+        lines = ["Raw data failed validation; nothing was written.", ""]
+        lines += [f"  - {p}" for p in self.problems]
+        lines += ["", f"{len(self.problems)} problem(s). Fix data/raw (an explicit commit) and rerun."]
+        return "\n".join(lines)

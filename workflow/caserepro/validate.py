@@ -1,0 +1,109 @@
+"""Validate all raw tables together and return them typed, or raise one report of every problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from caserepro import schemas
+from caserepro.errors import Problem, RawDataError
+from caserepro.paths import RAW_TABLES, raw_file
+from caserepro.raw import line_of, read_raw_csv
+from caserepro.relations import ENRICHERS, NEEDS, printed_decimals
+
+#: Pandera's check names, said in words a data curator reads at once.
+_FRIENDLY = [
+    (r"^column_in_schema$", "is an expected column (unexpected columns, e.g. names or e-mails, are refused)"),
+    (r"^column_in_dataframe$", "required column is present"),
+    (r"^not_nullable$", "is not blank"),
+    (r"^coerce_dtype\('int64'\)$", "is a whole number"),
+    (r"^coerce_dtype\('Int64'\)$", "is a whole number or blank"),
+    (r"^coerce_dtype\('float64'\)$", "is a number (dot as decimal mark, no thousands separator)"),
+    (r"^field_uniqueness$", "is unique"),
+    (r"^multiple_fields_uniqueness$", "is not a duplicate (same key as another row)"),
+    (re.escape(f"str_matches('{schemas.PRINTED_NUMBER}')"), "is a number as printed (dot as decimal mark, no thousands separator)"),
+    (re.escape(f"str_matches('{schemas.MONTH_OR_YEAR}')"), "is a YYYY-MM or YYYY date (month precision at most)"),
+    (re.escape(f"str_matches('{schemas.CODE}')"), "is a lower-case code (letters, digits, underscores)"),
+    (re.escape(f"str_matches('{schemas.CASE_ID}')"), "is a case code (letters, digits, -_. ; no spaces)"),
+]
+
+
+def _friendly(check: str) -> str:
+    for pattern, words in _FRIENDLY:
+        if re.search(pattern, check):
+            return words
+    return check
+
+
+def _problems(error: SchemaErrors, name: str, frame: pd.DataFrame, unique: list[str] | None = None) -> list[Problem]:
+    """Turn pandera's failure cases into Problems that name file, line, column, check and value."""
+    problems = []
+    for case in error.failure_cases.itertuples(index=False):
+        check = str(case.check)
+        column = case.column if isinstance(case.column, str) and case.column in frame.columns else None
+        column = column or schemas.RELATION_COLUMNS.get(check)
+        index = case.index
+        has_row = index is not None and not pd.isna(index) and index in frame.index
+        if check in ("column_in_schema", "column_in_dataframe"):
+            column, value = str(case.failure_case), repr(str(case.failure_case))
+        elif has_row and column is not None:
+            value = repr(frame.at[index, column]) if not pd.isna(frame.at[index, column]) else "blank"
+        else:
+            value = repr(case.failure_case) if not pd.isna(case.failure_case) else "blank"
+        if check == "multiple_fields_uniqueness" and unique:
+            column = "+".join(unique)
+        problems.append(Problem(name, line_of(index) if has_row else None, column, _friendly(check), value))
+    return list(dict.fromkeys(problems))
+
+
+def _check(model: type[pa.DataFrameModel], frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    unique = getattr(model.Config, "unique", None)
+    try:
+        return model.validate(frame, lazy=True), []
+    except SchemaErrors as error:
+        return None, _problems(error, name, frame, unique)
+
+
+def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """Check every table alone, then the tables together; raise RawDataError listing all problems."""
+    problems: list[Problem] = []
+    typed: dict[str, pd.DataFrame] = {}
+    for table, frame in raw.items():
+        result, found = _check(schemas.TABLE_SCHEMAS[table], frame, names[table])
+        problems += found
+        if result is not None:
+            typed[table] = result
+    for table, enrich in ENRICHERS.items():
+        if table in typed and all(need in typed for need in NEEDS[table]):
+            enriched = enrich(typed)
+            _, found = _check(schemas.RELATION_SCHEMAS[table], enriched, names[table])
+            problems += found
+    if problems:
+        raise RawDataError(problems)
+    m = typed["measurements"]
+    typed["measurements"] = m.assign(value_num=m["value"].astype("float64"), decimals=printed_decimals(m["value"]))
+    return typed
+
+
+def load_raw(raw_dir: str | Path, display_dir: str | None = None) -> dict[str, pd.DataFrame]:
+    """Read and validate every raw table in `raw_dir`; raise RawDataError with all problems found."""
+    shown = display_dir or str(raw_dir)
+    names = {table: f"{shown.rstrip('/')}/{table}.csv" for table in RAW_TABLES}
+    raw: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for table in RAW_TABLES:
+        path = raw_file(raw_dir, table)
+        if not path.exists():
+            problems.append(Problem(names[table], None, None, "file exists", "missing"))
+            continue
+        try:
+            raw[table] = read_raw_csv(path, names[table])
+        except RawDataError as error:
+            problems += error.problems
+    if problems:
+        raise RawDataError(problems)
+    return validate_tables(raw, names)

@@ -1,0 +1,2 @@
+# Stage: audit. Outputs that `rule all` asks for:
+AUDIT_OUTPUTS = []

@@ -1,0 +1,2 @@
+# Stage: figures. Outputs that `rule all` asks for:
+FIGURES_OUTPUTS = []

@@ -1,0 +1,2 @@
+# Stage: manuscript. Outputs that `rule all` asks for:
+MANUSCRIPT_OUTPUTS = []

@@ -1,0 +1,2 @@
+# Stage: metrics. Outputs that `rule all` asks for:
+METRICS_OUTPUTS = []

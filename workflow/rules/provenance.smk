@@ -1,0 +1,2 @@
+# Stage: provenance. Outputs that `rule all` asks for:
+PROVENANCE_OUTPUTS = []
