@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from caserepro.validate import load_raw
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,10 +24,16 @@ def snakemake_command(*args: str) -> list[str]:
 
 def copy_repo(destination: Path) -> Path:
     """Copy the project's own files (tracked or not ignored) into `destination`, as a fresh clone has them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -42,7 +47,9 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     """Run the real snakemake in `workdir` (the README's command) and capture its output."""
     result = subprocess.run(snakemake_command(*args), cwd=workdir, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

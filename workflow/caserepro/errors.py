@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Longest value shown in a report line; longer values are cut with an ellipsis.
+VALUE_LIMIT = 80
+
+
+def shorten(value: str, limit: int = VALUE_LIMIT) -> str:
+    """The value itself, or its start and an ellipsis when it would swamp the report line."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -34,5 +42,8 @@ class RawDataError(Exception):
         """The whole report as text: a heading, one line per problem, and a count."""
         lines = ["Raw data failed validation; nothing was written.", ""]
         lines += [f"  - {p}" for p in self.problems]
-        lines += ["", f"{len(self.problems)} problem(s). Fix data/raw (an explicit commit) and rerun."]
+        lines += [
+            "",
+            f"{len(self.problems)} problem(s). Fix data/raw (an explicit commit) and rerun.",
+        ]
         return "\n".join(lines)

@@ -13,7 +13,9 @@ def write_text(path: str | Path, text: str) -> None:
     """Write text atomically (a temporary file renamed into place), so no half-written file is left."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, delete=False) as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=path.parent, delete=False
+    ) as tmp:
         tmp.write(text)
     os.replace(tmp.name, path)
 

@@ -1,29 +1,40 @@
-"""Read a raw CSV strictly: UTF-8 only, every row the same width, every cell kept as text.
+"""Read a raw CSV strictly: UTF-8 only, comma-separated, every row the same width, cells as text.
 
-Accepted on purpose, because they are harmless and unambiguous: a UTF-8 byte-order mark and
-whitespace around a cell (both removed). Everything else that is odd is refused with a Problem.
+Accepted on purpose, because they are harmless and unambiguous: a UTF-8 byte-order mark (Excel
+writes one), whitespace around a cell, and Windows line endings (all removed). Everything else
+that is odd is refused with a Problem that names the file, line, column, check and value.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from caserepro.errors import Problem, RawDataError
+from caserepro.errors import Problem, RawDataError, shorten
 
 UTF8_BOM = b"\xef\xbb\xbf"
 #: First data row of a CSV file is line 2 (line 1 is the header).
+HEADER_LINE = 1
 FIRST_DATA_LINE = 2
+#: A number split over two fields by an unquoted decimal or thousands comma ("38,64", "12,567").
+_COMMA_NUMBER = re.compile(r"-?\d+(,\d+)+")
+_OTHER_DELIMITERS = (";", "\t", "|")
 
 
 def line_of(index: int) -> int:
     """The file line of a data row, from its 0-based position in the table."""
     return int(index) + FIRST_DATA_LINE
+
+
+def _field_at(prefix: str) -> int:
+    """0-based index of the CSV field that the end of `prefix` (a partial line) falls in."""
+    return max(len(next(csv.reader([prefix]), [""])) - 1, 0)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -33,26 +44,57 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
+        start = data.rfind(b"\n", 0, error.start) + 1
+        prefix = data[start : error.start].decode("utf-8", errors="replace")
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", errors="replace")]), [])
+        index = _field_at(prefix)
+        column = header[index].strip() if line > HEADER_LINE and index < len(header) else None
+        bad = data[error.start : error.start + 4]
         raise RawDataError(
-            [Problem(name, line, None, "file is UTF-8 text", repr(data[error.start : error.start + 4]))]
+            [Problem(name, line, column, "file is UTF-8 text (not Latin-1, Windows-1252 or UTF-16)", repr(bad))]
         ) from None
 
 
-def _ragged_row(text: str, width: int, name: str) -> Problem:
-    """Find the first row whose number of fields differs from the header's (error path only)."""
+def _ragged_column(row: list[str], header: list[str]) -> str:
+    """The column a row of the wrong width goes wrong in (error path only)."""
+    extra = len(row) - len(header)
+    if extra < 0:
+        return header[len(row)]
+    for i in range(len(header)):
+        if _COMMA_NUMBER.fullmatch(",".join(row[i : i + extra + 1])):
+            return header[i]
+    return header[-1]
+
+
+def _ragged_rows(text: str, header: list[str], name: str) -> list[Problem]:
+    """Every row whose number of fields differs from the header's, or that runs over lines."""
     reader = csv.reader(io.StringIO(text))
     next(reader)
+    problems = []
+    start = reader.line_num + 1
     for row in reader:
-        if row and len(row) != width:
-            return Problem(
-                name,
-                reader.line_num,
-                None,
-                f"row has {width} fields like the header (a decimal or thousands comma, "
-                "or a truncated row, changes the count)",
-                f"{len(row)} fields: {','.join(row)!r}",
+        if reader.line_num > start:
+            index = next(i for i, cell in enumerate(row) if "\n" in cell or "\r" in cell)
+            column = header[min(index, len(header) - 1)]
+            check = "quotes are balanced and no cell runs over several lines"
+            problems.append(Problem(name, start, column, check, repr(shorten(row[index]))))
+        elif row and len(row) != len(header):
+            check = (
+                f"row has {len(header)} fields like the header (an unquoted decimal or thousands "
+                "comma, or a truncated row, changes the count)"
             )
-    return Problem(name, None, None, "file is well-formed CSV", "unparseable")
+            column = _ragged_column(row, header)
+            problems.append(Problem(name, start, column, check, f"{len(row)} fields: {shorten(','.join(row))!r}"))
+        start = reader.line_num + 1
+    return problems or [Problem(name, None, None, "file is well-formed CSV", "unparseable")]
+
+
+def _header_problems(header: list[str], name: str) -> list[Problem]:
+    if len(header) == 1 and any(d in header[0] for d in _OTHER_DELIMITERS):
+        return [Problem(name, HEADER_LINE, None, "file is comma-separated (not semicolons or tabs)", repr(shorten(header[0])))]
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    check = "column names are unique and not blank"
+    return [Problem(name, HEADER_LINE, c or None, check, repr(c)) for c in duplicated + ([""] if "" in header else [])]
 
 
 def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
@@ -61,13 +103,10 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
     name = name or str(path)
     text = _decode(path.read_bytes(), name)
     if not text.strip():
-        raise RawDataError([Problem(name, None, None, "file is not empty", "''")])
+        raise RawDataError([Problem(name, HEADER_LINE, None, "file is not empty (it has a header row)", repr(text))])
     header = [column.strip() for column in next(csv.reader(io.StringIO(text)))]
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated or "" in header:
-        raise RawDataError(
-            [Problem(name, 1, c or None, "column names are unique and not blank", repr(c)) for c in duplicated or [""]]
-        )
+    if problems := _header_problems(header, name):
+        raise RawDataError(problems)
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
@@ -79,9 +118,9 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
             ),
         )
     except pa.ArrowInvalid:
-        raise RawDataError([_ragged_row(text, len(header), name)]) from None
+        raise RawDataError(_ragged_rows(text, header, name)) from None
     frame = table.to_pandas().astype("str")
     if frame.empty:
-        raise RawDataError([Problem(name, None, None, "file has at least one data row", "header only")])
+        raise RawDataError([Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")])
     frame = frame.apply(lambda column: column.str.strip())
     return frame.mask(frame == "")

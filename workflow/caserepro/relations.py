@@ -9,7 +9,9 @@ from caserepro.schemas import COMPOSITE_ROWS
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 
 
-def _pairs_known(frame: pd.DataFrame, keys: pd.DataFrame, left: list[str], right: list[str]) -> pd.Series:
+def _pairs_known(
+    frame: pd.DataFrame, keys: pd.DataFrame, left: list[str], right: list[str]
+) -> pd.Series:
     """True where the row's (left) key columns appear as (right) key columns in `keys`."""
     known = pd.MultiIndex.from_frame(keys[right].astype("str"))
     probe = pd.MultiIndex.from_frame(frame[left].astype("str"))
@@ -43,7 +45,9 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         dict_min=m["parameter"].map(dictionary["min"]),
         dict_max=m["parameter"].map(dictionary["max"]),
         case_known=m["case_id"].isin(tables["cases"]["case_id"]),
-        timepoint_known=_pairs_known(m, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]),
+        timepoint_known=_pairs_known(
+            m, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]
+        ),
         method_known=m["method"].isna() | m["method"].isin(tables["methods"]["method"]),
     )
     return m.assign(
@@ -63,7 +67,9 @@ def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     t = tables["timepoints"]
     month = _month_number(t["date"])
     at_zero = t["months_after_first_infusion"] == 0
-    first = pd.Series(month[at_zero.fillna(False)].values, index=t.loc[at_zero.fillna(False), "case_id"])
+    first = pd.Series(
+        month[at_zero.fillna(False)].values, index=t.loc[at_zero.fillna(False), "case_id"]
+    )
     first = first[~first.index.duplicated()]
     expected = t["case_id"].map(first) + t["months_after_first_infusion"].astype("float")
     checkable = expected.notna() & month.notna()
@@ -84,7 +90,9 @@ def enrich_infusions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     in_order = (step.isna() | (step > 0)).reindex(i.index)
     return i.assign(
         case_known=i["case_id"].isin(tables["cases"]["case_id"]),
-        timepoint_known=_pairs_known(i, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]),
+        timepoint_known=_pairs_known(
+            i, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]
+        ),
         visits_in_order=in_order,
     )
 
@@ -97,14 +105,18 @@ def enrich_claims(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return c.assign(
         parameter_known=c["parameter"].isin(tables["dictionary"]["parameter"]),
         timepoint_known=_pairs_known(c, t, ["case_id", "timepoint"], ["case_id", "timepoint"]),
-        from_timepoint_known=_pairs_known(start, t, ["case_id", "timepoint"], ["case_id", "timepoint"]),
+        from_timepoint_known=_pairs_known(
+            start, t, ["case_id", "timepoint"], ["case_id", "timepoint"]
+        ),
     )
 
 
 def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Table layout rows with a check that each row shows a known parameter."""
     layout = tables["table_layout"]
-    known = layout["parameter"].isin(tables["dictionary"]["parameter"]) | layout["parameter"].isin(COMPOSITE_ROWS)
+    known = layout["parameter"].isin(tables["dictionary"]["parameter"]) | layout["parameter"].isin(
+        COMPOSITE_ROWS
+    )
     return layout.assign(parameter_known=known)
 
 

@@ -24,7 +24,16 @@ MONTH_OR_YEAR = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 EXACT_DATE = r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b"
 
-MODALITIES = ["clinical", "lab", "ecg", "echo", "mri", "questionnaire", "intervention", "demographic"]
+MODALITIES = [
+    "clinical",
+    "lab",
+    "ecg",
+    "echo",
+    "mri",
+    "questionnaire",
+    "intervention",
+    "demographic",
+]
 QUALIFIERS = ["approximately", "more than"]
 SEXES = ["male", "female"]
 CLAIM_KINDS = ["range", "increase", "decrease", "below", "above", "within"]
@@ -59,7 +68,9 @@ class TimepointTable(pa.DataFrameModel):
     case_id: Series[str] = pa.Field(str_matches=CASE_ID)
     timepoint: Series[str] = pa.Field(str_matches=CODE)
     date: Series[str] = pa.Field(str_matches=MONTH_OR_YEAR)
-    months_after_first_infusion: Series[pd.Int64Dtype] = pa.Field(ge=0, le=600, nullable=True, coerce=True)
+    months_after_first_infusion: Series[pd.Int64Dtype] = pa.Field(
+        ge=0, le=600, nullable=True, coerce=True
+    )
     label: Series[str]
     source: Series[str]
 
@@ -233,7 +244,9 @@ class TimepointRelations(pa.DataFrameModel):
     def case_known(cls, df: pd.DataFrame) -> pd.Series:
         return df["case_known"]
 
-    @pa.dataframe_check(name="date equals the first infusion's month plus months_after_first_infusion")
+    @pa.dataframe_check(
+        name="date equals the first infusion's month plus months_after_first_infusion"
+    )
     def date_matches_months(cls, df: pd.DataFrame) -> pd.Series:
         return df["date_matches_months"]
 
@@ -249,7 +262,9 @@ class InfusionRelations(pa.DataFrameModel):
     def timepoint_known(cls, df: pd.DataFrame) -> pd.Series:
         return df["timepoint_known"]
 
-    @pa.dataframe_check(name="infusions are numbered in the order of their months (visits in order)")
+    @pa.dataframe_check(
+        name="infusions are numbered in the order of their months (visits in order)"
+    )
     def visits_in_order(cls, df: pd.DataFrame) -> pd.Series:
         return df["visits_in_order"]
 
@@ -300,4 +315,8 @@ RELATION_COLUMNS: dict[str, str] = {
     "systolic is above diastolic pressure of the same reading": "value",
     "date equals the first infusion's month plus months_after_first_infusion": "date",
     "infusions are numbered in the order of their months (visits in order)": "infusion",
+    # Row-wise rules over several columns of one table: the column a curator should look at.
+    "plausible range has min < max": "min+max",
+    "a change claim names its start timepoint": "from_timepoint",
+    "a range claim states its low and high value": "stated_low+stated_high",
 }

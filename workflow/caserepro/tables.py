@@ -51,7 +51,12 @@ def _layout(tables: dict[str, pd.DataFrame], table: str) -> pd.DataFrame:
 
 def _timepoint_order(tables: dict[str, pd.DataFrame], timepoints: pd.Index) -> list[str]:
     """Timepoints in time order: by months after the first infusion, then by date."""
-    t = tables["timepoints"].drop_duplicates("timepoint").set_index("timepoint").loc[list(timepoints)]
+    t = (
+        tables["timepoints"]
+        .drop_duplicates("timepoint")
+        .set_index("timepoint")
+        .loc[list(timepoints)]
+    )
     return list(t.sort_values(["date", "months_after_first_infusion"], na_position="last").index)
 
 
@@ -72,8 +77,12 @@ def _infusion_cells(tables: dict[str, pd.DataFrame], source: str) -> pd.DataFram
     i = i[i["source"] == source]
     decimals = tables["dictionary"].set_index("parameter").at["cell_dose", "decimals"]
     i = i.assign(cell_dose=format_printed(i["cells_million"], pd.Series(decimals, index=i.index)))
-    long = i.melt(id_vars=["case_id", "timepoint"], value_vars=["complaints", "cell_dose", "complications"],
-                  var_name="parameter", value_name="cell")
+    long = i.melt(
+        id_vars=["case_id", "timepoint"],
+        value_vars=["complaints", "cell_dose", "complications"],
+        var_name="parameter",
+        value_name="cell",
+    )
     return long.assign(modality=pd.NA)
 
 
@@ -86,18 +95,25 @@ def _blood_pressure(cells: pd.DataFrame) -> pd.DataFrame:
     return joined.assign(parameter="blood_pressure")
 
 
-
 def table1(tables: dict[str, pd.DataFrame]) -> Grid:
     """Table 1: one column per visit, rows and labels as the paper prints them."""
     layout = _layout(tables, "table1")
     source = layout["source"].iloc[0]
-    cells = _printed_measurements(tables, source)[["case_id", "timepoint", "modality", "parameter", "cell"]]
-    cells = pd.concat([cells, _blood_pressure(cells), _infusion_cells(tables, source)], ignore_index=True)
+    cells = _printed_measurements(tables, source)[
+        ["case_id", "timepoint", "modality", "parameter", "cell"]
+    ]
+    cells = pd.concat(
+        [cells, _blood_pressure(cells), _infusion_cells(tables, source)], ignore_index=True
+    )
     rows = layout[["row", "label", "parameter", "modality"]]
     by_modality = cells.merge(rows.dropna(subset=["modality"]), on=["parameter", "modality"])
-    any_modality = cells.drop(columns="modality").merge(rows[rows["modality"].isna()], on="parameter")
+    any_modality = cells.drop(columns="modality").merge(
+        rows[rows["modality"].isna()], on="parameter"
+    )
     placed = pd.concat([by_modality, any_modality], ignore_index=True)
-    grid = placed.pivot_table(index=["case_id", "row", "label"], columns="timepoint", values="cell", aggfunc="first")
+    grid = placed.pivot_table(
+        index=["case_id", "row", "label"], columns="timepoint", values="cell", aggfunc="first"
+    )
     order = _timepoint_order(tables, grid.columns)
     grid = grid[order].fillna("").reset_index().sort_values(["case_id", "row"])
     cases = grid["case_id"].nunique()
@@ -124,25 +140,43 @@ def table2(tables: dict[str, pd.DataFrame]) -> Grid:
     source = layout["source"].iloc[0]
     methods = tables["methods"]["method"].tolist()
     cells = _printed_measurements(tables, source)
-    cells = cells.merge(layout[["row", "label", "parameter", "modality"]], on=["parameter", "modality"])
+    cells = cells.merge(
+        layout[["row", "label", "parameter", "modality"]], on=["parameter", "modality"]
+    )
     # A value the paper prints once for both methods (LV mass) sits under the first method.
     cells = cells.assign(method=cells["method"].fillna(methods[0]))
     order = _timepoint_order(tables, pd.Index(cells["timepoint"].unique()))
     columns = [(tp, method) for tp in order for method in methods]
-    grid = cells.pivot_table(index=["case_id", "row", "label"], columns=["timepoint", "method"],
-                             values="cell", aggfunc="first")
+    grid = cells.pivot_table(
+        index=["case_id", "row", "label"],
+        columns=["timepoint", "method"],
+        values="cell",
+        aggfunc="first",
+    )
     grid = grid.reindex(columns=pd.MultiIndex.from_tuples(columns)).fillna("")
     first, last = order[0], order[-1]
-    arrows = change_arrows(cells[cells["timepoint"] == first][["case_id", "row", "method", "value_num"]],
-                           cells[cells["timepoint"] == last][["case_id", "row", "method", "value_num"]])
+    arrows = change_arrows(
+        cells[cells["timepoint"] == first][["case_id", "row", "method", "value_num"]],
+        cells[cells["timepoint"] == last][["case_id", "row", "method", "value_num"]],
+    )
     grid = grid.reset_index().sort_values(["case_id", "row"])
     change = pd.MultiIndex.from_frame(grid[["case_id", "row"]]).map(arrows.to_dict()).fillna("")
     labels = _labels(tables)
     method_labels = tables["methods"].set_index("method")["label"]
-    header = [["Parameter", *[labels[tp] if i == 0 else "" for tp in order for i, _ in enumerate(methods)], "Change"],
-              ["", *[method_labels[m] for _ in order for m in methods], ""]]
-    body = [[label, *values, arrow] for label, values, arrow in
-            zip(grid["label"], grid[columns].astype("str").values.tolist(), change, strict=True)]
+    header = [
+        [
+            "Parameter",
+            *[labels[tp] if i == 0 else "" for tp in order for i, _ in enumerate(methods)],
+            "Change",
+        ],
+        ["", *[method_labels[m] for _ in order for m in methods], ""],
+    ]
+    body = [
+        [label, *values, arrow]
+        for label, values, arrow in zip(
+            grid["label"], grid[columns].astype("str").values.tolist(), change, strict=True
+        )
+    ]
     if grid["case_id"].nunique() > 1:
         header = [["Case", *header[0]], ["", *header[1]]]
         body = [[case, *row] for case, row in zip(grid["case_id"], body, strict=True)]

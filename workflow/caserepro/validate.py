@@ -10,14 +10,17 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from caserepro import schemas
-from caserepro.errors import Problem, RawDataError
+from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.raw import line_of, read_raw_csv
+from caserepro.raw import HEADER_LINE, line_of, read_raw_csv
 from caserepro.relations import ENRICHERS, NEEDS, printed_decimals
 
 #: Pandera's check names, said in words a data curator reads at once.
 _FRIENDLY = [
-    (r"^column_in_schema$", "is an expected column (unexpected columns, e.g. names or e-mails, are refused)"),
+    (
+        r"^column_in_schema$",
+        "is an expected column (unexpected columns, e.g. names or e-mails, are refused)",
+    ),
     (r"^column_in_dataframe$", "required column is present"),
     (r"^not_nullable$", "is not blank"),
     (r"^coerce_dtype\('int64'\)$", "is a whole number"),
@@ -25,10 +28,22 @@ _FRIENDLY = [
     (r"^coerce_dtype\('float64'\)$", "is a number (dot as decimal mark, no thousands separator)"),
     (r"^field_uniqueness$", "is unique"),
     (r"^multiple_fields_uniqueness$", "is not a duplicate (same key as another row)"),
-    (re.escape(f"str_matches('{schemas.PRINTED_NUMBER}')"), "is a number as printed (dot as decimal mark, no thousands separator)"),
-    (re.escape(f"str_matches('{schemas.MONTH_OR_YEAR}')"), "is a YYYY-MM or YYYY date (month precision at most)"),
-    (re.escape(f"str_matches('{schemas.CODE}')"), "is a lower-case code (letters, digits, underscores)"),
-    (re.escape(f"str_matches('{schemas.CASE_ID}')"), "is a case code (letters, digits, -_. ; no spaces)"),
+    (
+        re.escape(f"str_matches('{schemas.PRINTED_NUMBER}')"),
+        "is a number as printed (dot as decimal mark, no thousands separator)",
+    ),
+    (
+        re.escape(f"str_matches('{schemas.MONTH_OR_YEAR}')"),
+        "is a YYYY-MM or YYYY date (month precision at most)",
+    ),
+    (
+        re.escape(f"str_matches('{schemas.CODE}')"),
+        "is a lower-case code (letters, digits, underscores)",
+    ),
+    (
+        re.escape(f"str_matches('{schemas.CASE_ID}')"),
+        "is a case code (letters, digits, -_. ; no spaces)",
+    ),
 ]
 
 
@@ -39,28 +54,42 @@ def _friendly(check: str) -> str:
     return check
 
 
+def _cell(frame: pd.DataFrame, index: object, column: str) -> str:
+    """A cell as the report shows it: its text quoted, or `blank`; key columns joined by '+'."""
+    values = [frame.at[index, c] for c in column.split("+")]
+    shown = ["" if pd.isna(v) else str(v) for v in values]
+    if all(pd.isna(v) for v in values):
+        return "blank"
+    return repr(shorten("+".join(shown)))
+
+
 def _problems(error: SchemaErrors, name: str, frame: pd.DataFrame, unique: list[str] | None = None) -> list[Problem]:
     """Turn pandera's failure cases into Problems that name file, line, column, check and value."""
     problems = []
     for case in error.failure_cases.itertuples(index=False):
         check = str(case.check)
-        column = case.column if isinstance(case.column, str) and case.column in frame.columns else None
-        column = column or schemas.RELATION_COLUMNS.get(check)
+        column = schemas.RELATION_COLUMNS.get(check)
+        if column is None and isinstance(case.column, str) and case.column in frame.columns:
+            column = case.column
+        if check == "multiple_fields_uniqueness" and unique:
+            column = "+".join(unique)
         index = case.index
         has_row = index is not None and not pd.isna(index) and index in frame.index
         if check in ("column_in_schema", "column_in_dataframe"):
             column, value = str(case.failure_case), repr(str(case.failure_case))
+            line = HEADER_LINE
         elif has_row and column is not None:
-            value = repr(frame.at[index, column]) if not pd.isna(frame.at[index, column]) else "blank"
+            value, line = _cell(frame, index, column), line_of(index)
         else:
-            value = repr(case.failure_case) if not pd.isna(case.failure_case) else "blank"
-        if check == "multiple_fields_uniqueness" and unique:
-            column = "+".join(unique)
-        problems.append(Problem(name, line_of(index) if has_row else None, column, _friendly(check), value))
+            value = repr(shorten(str(case.failure_case))) if not pd.isna(case.failure_case) else "blank"
+            line = line_of(index) if has_row else None
+        problems.append(Problem(name, line, column, _friendly(check), value))
     return list(dict.fromkeys(problems))
 
 
-def _check(model: type[pa.DataFrameModel], frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def _check(
+    model: type[pa.DataFrameModel], frame: pd.DataFrame, name: str
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     unique = getattr(model.Config, "unique", None)
     try:
         return model.validate(frame, lazy=True), []
@@ -85,7 +114,9 @@ def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict
     if problems:
         raise RawDataError(problems)
     m = typed["measurements"]
-    typed["measurements"] = m.assign(value_num=m["value"].astype("float64"), decimals=printed_decimals(m["value"]))
+    typed["measurements"] = m.assign(
+        value_num=m["value"].astype("float64"), decimals=printed_decimals(m["value"])
+    )
     return typed
 
 

@@ -6,12 +6,16 @@ from caserepro import paths
 
 validate(config, "../schemas/config.schema.yaml")
 
+# Every rule declares its software (relative to the rule files; see workflow/envs/).
+SOFTWARE = "../envs/caserepro.yaml"
+
 RAW = Path(config["raw_dir"])
 RESULTS = Path(config["results_dir"])
 RAW_FILES = paths.raw_files(RAW)
 VALIDATED = paths.validated_files(RESULTS)
-TABLE_OUTPUTS = [
-    paths.paper_table_file(RESULTS, table, suffix)
+PAPER_TABLE_FILES = {
+    f"{table}_{suffix}": paths.paper_table_file(RESULTS, table, suffix)
     for table in paths.PAPER_TABLES
     for suffix in ("csv", "md")
-]
+}
+TABLE_OUTPUTS = list(PAPER_TABLE_FILES.values())

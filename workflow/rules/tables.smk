@@ -2,8 +2,10 @@ rule make_paper_tables:
     input:
         **VALIDATED,
     output:
-        TABLE_OUTPUTS,
+        **PAPER_TABLE_FILES,
     log:
         RESULTS / "logs" / "make_paper_tables.log",
+    conda:
+        SOFTWARE
     script:
         "../scripts/make_paper_tables.py"

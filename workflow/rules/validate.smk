@@ -5,7 +5,7 @@ rule validate_raw:
         **VALIDATED,
     log:
         RESULTS / "logs" / "validate_raw.log",
-    params:
-        raw_dir=str(RAW),
+    conda:
+        SOFTWARE
     script:
         "../scripts/validate_raw.py"

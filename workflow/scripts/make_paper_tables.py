@@ -6,9 +6,8 @@ from caserepro.tables import PAPER_TABLES
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 tables = read_tables(dict(snakemake.input.items()))
-outputs = iter(snakemake.output)
 for name, build in PAPER_TABLES.items():
     grid = build(tables)
-    write_text(next(outputs), grid.to_csv())
-    write_text(next(outputs), grid.to_markdown())
+    write_text(snakemake.output[f"{name}_csv"], grid.to_csv())
+    write_text(snakemake.output[f"{name}_md"], grid.to_markdown())
 write_text(snakemake.log[0], f"wrote {', '.join(PAPER_TABLES)}\n")

@@ -1,6 +1,7 @@
 """Validate the raw tables (pandera) and write typed copies; on bad input, report every problem and exit 1."""
 
 import sys
+from pathlib import Path
 
 from caserepro.errors import RawDataError
 from caserepro.io import write_table, write_text
@@ -9,11 +10,13 @@ from caserepro.validate import load_raw
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 try:
-    tables = load_raw(snakemake.params.raw_dir)
+    tables = load_raw(Path(snakemake.input.cases).parent)
 except RawDataError as error:
     write_text(snakemake.log[0], error.report() + "\n")
     print(error.report(), file=sys.stderr)
     sys.exit(1)
 for name, frame in tables.items():
     write_table(snakemake.output[name], frame)
-write_text(snakemake.log[0], f"validated {', '.join(f'{n}: {len(f)} rows' for n, f in tables.items())}\n")
+write_text(
+    snakemake.log[0], f"validated {', '.join(f'{n}: {len(f)} rows' for n, f in tables.items())}\n"
+)

@@ -1,0 +1,62 @@
+"""End to end: the real `snakemake` in a temporary copy rebuilds the paper's tables, and stops on bad data."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pandas as pd
+import pytest
+from conftest import EXPECTED, copy_repo, run_snakemake
+
+pytestmark = pytest.mark.e2e
+
+NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+def read(path) -> list[list[str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.parametrize("name", ["table1", "table2"])
+def test_snakemake_rebuilds_the_printed_tables_cell_by_cell(pipeline_run, name):
+    produced = read(pipeline_run / "results" / "tables" / f"{name}.csv")
+    expected = read(EXPECTED / f"{name}.csv")
+    assert len(produced) == len(expected)
+    for line, (got, want) in enumerate(zip(produced, expected, strict=True), start=1):
+        assert got == want, f"{name}.csv line {line}"
+
+
+def test_the_paper_has_seventy_numbers_and_eight_arrows(pipeline_run):
+    cells = [
+        c
+        for name in ("table1", "table2")
+        for row in read(pipeline_run / "results" / "tables" / f"{name}.csv")
+        for c in row[1:]
+    ]
+    numbers = sum(bool(NUMBER.match(c)) for c in cells) + 2 * sum(
+        bool(re.match(r"^\d+/\d+$", c)) for c in cells
+    )
+    assert numbers == 70
+    assert sum(c in {"↑", "↓"} for c in cells) == 8
+
+
+def test_invalid_value_stops_the_run_with_a_clear_message_and_no_tables(tmp_path):
+    root = copy_repo(tmp_path / "repo")
+    path = root / "data" / "raw" / "measurements.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    hit = (
+        (frame.timepoint == "visit4") & (frame.parameter == "lv_esv") & (frame.source == "Table 1")
+    )
+    frame.loc[hit, "value"] = "140"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    result = run_snakemake(root, check=False)
+    assert result.returncode != 0
+    line = frame.index[hit][0] + 2
+    assert (
+        f"data/raw/measurements.csv, line {line}, column 'value': check 'ESV is smaller than EDV of the same "
+        "examination' failed for value '140'"
+    ) in result.stderr
+    assert not (root / "results" / "tables").exists()
+    assert not (root / "results" / "validated").exists()
