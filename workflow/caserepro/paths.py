@@ -50,6 +50,26 @@ def metrics_dir(results_dir: str | Path) -> Path:
     return Path(results_dir) / "metrics"
 
 
+#: The derived-metrics tables (columns documented in caserepro.metrics).
+METRIC_TABLES: tuple[str, ...] = (
+    "haemodynamics",
+    "implied",
+    "change_from_baseline",
+    "classifications",
+    "remodelling",
+)
+
+
+def metrics_file(results_dir: str | Path, table: str) -> Path:
+    """One derived-metrics table as CSV."""
+    return metrics_dir(results_dir) / f"{table}.csv"
+
+
+def metrics_files(results_dir: str | Path) -> dict[str, Path]:
+    """All derived-metrics tables, by name."""
+    return {table: metrics_file(results_dir, table) for table in METRIC_TABLES}
+
+
 def audit_file(results_dir: str | Path) -> Path:
     """The consistency audit: one row per check (contract in DESIGN.md)."""
     return Path(results_dir) / "audit" / "consistency.csv"
@@ -65,6 +85,22 @@ def figures_dir(results_dir: str | Path) -> Path:
     return Path(results_dir) / "figures"
 
 
+#: The figures (see caserepro.figures), and the files of each: the image twice, and a JSON
+#: with its "caption" and "alt" text (read by the report and the manuscript).
+FIGURES: tuple[str, ...] = ("course", "mri", "audit", "timeline")
+FIGURE_SUFFIXES: tuple[str, ...] = ("svg", "png", "json")
+
+
+def figure_file(results_dir: str | Path, figure: str, suffix: str) -> Path:
+    """One file of a figure: `svg`, `png`, or `json` (caption and alt text)."""
+    return figures_dir(results_dir) / f"{figure}.{suffix}"
+
+
+def figure_files(results_dir: str | Path, figure: str) -> dict[str, Path]:
+    """A figure's SVG, PNG and caption/alt JSON, by suffix."""
+    return {suffix: figure_file(results_dir, figure, suffix) for suffix in FIGURE_SUFFIXES}
+
+
 def manuscript_inputs_dir(results_dir: str | Path) -> Path:
     """Generated inputs of the Quarto manuscript (_variables.yml, fragments)."""
     return Path(results_dir) / "manuscript-inputs"
@@ -73,6 +109,17 @@ def manuscript_inputs_dir(results_dir: str | Path) -> Path:
 def manuscript_output_dir(results_dir: str | Path) -> Path:
     """The rendered manuscript (needs Quarto)."""
     return Path(results_dir) / "manuscript"
+
+
+def manuscript_rendered_files(results_dir: str | Path) -> dict[str, Path]:
+    """What `quarto render` makes of the manuscript: HTML, and PDF through Typst."""
+    out = manuscript_output_dir(results_dir)
+    return {"html": out / "index.html", "pdf": out / "index.pdf"}
+
+
+def manuscript_not_rendered_file(results_dir: str | Path) -> Path:
+    """The note left instead of the rendered manuscript when Quarto is not installed."""
+    return manuscript_output_dir(results_dir) / "NOT-RENDERED.txt"
 
 
 def provenance_file(results_dir: str | Path) -> Path:

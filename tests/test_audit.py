@@ -1,0 +1,233 @@
+"""The audit finds the paper's inconsistencies from the data, and its verdicts follow the data."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from caserepro import paths
+from caserepro.audit import CHECKS, COLUMNS, VERDICTS, Grading, audit, run_audit
+from caserepro.validate import load_raw
+from conftest import RAW_DIR, REPO
+
+#: Columns that identify one check (a verdict's key, stable when a value changes).
+KEY = ["check", "case_id", "parameter", "timepoint", "method", "source", "against"]
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def checks(tables, config) -> pd.DataFrame:
+    return run_audit(tables, config).checks
+
+
+def verdicts(frame: pd.DataFrame) -> pd.Series:
+    return frame.assign(method=frame["method"].fillna("")).set_index(KEY)["verdict"]
+
+
+def edit_measurement(
+    raw_dir: Path, timepoint: str, parameter: str, source: str, value: str
+) -> None:
+    """Change one printed value in a copy of measurements.csv."""
+    path = raw_dir / "measurements.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    hit = (
+        (frame["timepoint"] == timepoint)
+        & (frame["parameter"] == parameter)
+        & (frame["source"] == source)
+    )
+    assert hit.sum() == 1
+    frame.loc[hit, "value"] = value
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def flipped(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """The checks whose verdict differs between two audits (same checks on both sides)."""
+    a, b = verdicts(before), verdicts(after)
+    assert a.index.is_unique and a.index.equals(b.index)
+    changed = a != b
+    return pd.DataFrame({"before": a[changed], "after": b[changed]})
+
+
+@pytest.fixture
+def perturbed(tmp_path, config):
+    """Audit a copy of the raw data with one printed value changed."""
+
+    def run(timepoint: str, parameter: str, source: str, value: str) -> pd.DataFrame:
+        raw = tmp_path / "raw"
+        shutil.copytree(RAW_DIR, raw)
+        edit_measurement(raw, timepoint, parameter, source, value)
+        return run_audit(load_raw(raw), config).checks
+
+    return run
+
+
+def test_output_follows_the_contract(checks):
+    assert list(checks.columns) == COLUMNS
+    assert set(checks["verdict"]) <= set(VERDICTS)
+    assert set(checks["check"]) <= set(CHECKS)
+    assert verdicts(checks).index.is_unique
+    assert (checks["detail"].str.len() > 0).all()
+
+
+def test_table1_ef_contradicts_its_volumes_at_first_and_last_visit(checks):
+    ef = checks[(checks["check"] == "ef_from_volumes") & (checks["source"] == "Table 1")]
+    bad = ef[ef["verdict"] != "consistent"].set_index("timepoint")
+    assert sorted(bad.index) == ["visit1", "visit4"]
+    assert (bad["verdict"] == "inconsistent").all()
+    assert bad.loc["visit1", "reported"] == "20"
+    assert bad.loc["visit1", "expected_low"] < 23.3 < bad.loc["visit1", "expected_high"]
+    assert bad.loc["visit4", "expected_low"] < 57.0 < bad.loc["visit4", "expected_high"]
+
+
+def test_figure5_age_is_too_young_for_2025(checks):
+    ages = checks[checks["check"] == "age_vs_dates"].set_index("source")
+    assert ages.loc["Figure 5 caption", "verdict"] == "inconsistent"
+    assert ages.loc["Figure 5 caption", "expected_low"] > float(
+        ages.loc["Figure 5 caption", "reported"]
+    )
+    assert (ages.drop(index="Figure 5 caption")["verdict"] == "consistent").all()
+
+
+def test_nt_probnp_at_the_threshold_is_on_the_boundary(checks):
+    claim = checks[checks["detail"].str.startswith("[nt_probnp_normalized]")].iloc[0]
+    assert claim["verdict"] == "minor"
+    assert "boundary" in claim["detail"]
+
+
+def test_claims_without_a_cited_definition_are_not_checkable(tables, checks):
+    claims = tables["claims"]
+    undefined = claims[
+        claims["kind"].isin(["below", "above", "within"]) & claims["criterion"].isna()
+    ]
+    rows = checks[checks["check"].str.startswith("claim_")]
+    ids = rows["detail"].str.extract(r"^\[(\w+)\]")[0]
+    assert set(ids[rows["verdict"] == "not_checkable"]) >= set(undefined["claim_id"])
+    assert (
+        rows.loc[ids.isin(undefined["claim_id"]), "detail"]
+        .str.contains("no cited definition")
+        .all()
+    )
+
+
+def test_every_claim_gets_one_check(tables, checks):
+    rows = checks[checks["check"].str.startswith("claim_")]
+    assert sorted(rows["detail"].str.extract(r"^\[(\w+)\]")[0]) == sorted(
+        tables["claims"]["claim_id"]
+    )
+
+
+def test_text_that_repeats_a_table_value_is_checked_against_the_table(checks):
+    repeated = checks[checks["check"] == "repeated_value"]
+    echo = repeated[
+        (repeated["source"] == "Echocardiography (January 2025)")
+        & (repeated["parameter"] == "lvef")
+    ]
+    assert echo.iloc[0]["verdict"] == "inconsistent"
+    assert echo.iloc[0]["against"] == "Table 1"
+    volumes = repeated[repeated["parameter"].isin(["lv_edv", "lv_esv"])]
+    assert (volumes["verdict"] == "consistent").all() and len(volumes) == 2
+
+
+def test_summary_counts_every_verdict_and_lists_each_flagged_check(tables, config):
+    report = run_audit(tables, config)
+    text = report.to_markdown()
+    counts = report.checks["verdict"].value_counts()
+    for verdict, n in counts.items():
+        assert f"| {verdict} | {n} |" in text
+    assert text.count("\n- **") == int((report.checks["verdict"] != "consistent").sum())
+
+
+def test_audit_is_deterministic(tables, config):
+    assert run_audit(tables, config).to_csv() == run_audit(tables, config).to_csv()
+
+
+def test_changing_table1_visit3_ef_flips_only_its_volume_check(checks, perturbed):
+    after = perturbed("visit3", "lvef", "Table 1", "40")
+    changes = flipped(checks, after)
+    assert list(changes.index.get_level_values("check")) == ["ef_from_volumes"]
+    assert changes.iloc[0].tolist() == ["consistent", "inconsistent"]
+    assert changes.index[0][KEY.index("timepoint")] == "visit3"
+
+
+def test_correcting_the_figure5_age_flips_only_the_age_check(checks, perturbed):
+    after = perturbed("mri_after", "age", "Figure 5 caption", "25")
+    changes = flipped(checks, after)
+    assert list(changes.index.get_level_values("check")) == ["age_vs_dates"]
+    assert changes.iloc[0].tolist() == ["inconsistent", "consistent"]
+
+
+def test_a_faster_ecg_makes_the_tachycardia_claim_hold(checks, perturbed):
+    after = perturbed("admission", "heart_rate", "Electrocardiogram (ECG)", "105")
+    changes = flipped(checks, after)
+    assert list(changes.index.get_level_values("check")) == ["claim_above"]
+    assert changes.iloc[0].tolist() == ["inconsistent", "consistent"]
+
+
+def test_echo_text_matching_table1_agrees_with_the_table_but_not_the_volumes(checks, perturbed):
+    after = perturbed("visit1", "lvef", "Echocardiography (January 2025)", "20")
+    changes = flipped(checks, after)
+    assert list(changes.index.get_level_values("check")) == ["repeated_value"]
+    assert changes.iloc[0].tolist() == ["inconsistent", "consistent"]
+    # 20 is what Table 1 prints, and like Table 1 it still contradicts EDV 210 / ESV 161.
+    ef = after[
+        (after["check"] == "ef_from_volumes")
+        & (after["source"] == "Echocardiography (January 2025)")
+    ]
+    assert ef.set_index("timepoint").loc["visit1", "verdict"] == "inconsistent"
+
+
+def test_grading_follows_config(tables, config):
+    base = verdicts(audit(tables, config["thresholds"], Grading.from_config(config["audit"])))
+    lenient = copy.deepcopy(config["audit"])
+    lenient["minor_relative_gap"] = 0.10
+    loose = verdicts(audit(tables, config["thresholds"], Grading.from_config(lenient)))
+    # Table 1 visit 4: printed 53 against 56.5-57.6 from the volumes, a gap of about 6 % of 53.
+    key = ("ef_from_volumes", "LAT2026-01", "lvef", "visit4", "", "Table 1", "lv_edv, lv_esv")
+    assert (base[key], loose[key]) == ("inconsistent", "minor")
+    strict = copy.deepcopy(config["audit"])
+    strict["soft_checks"] = []
+    hard = verdicts(audit(tables, config["thresholds"], Grading.from_config(strict)))
+    hr = hard[hard.index.get_level_values("check") == "hr_implied_vs_visit"]
+    assert "inconsistent" in set(hr) and "inconsistent" not in set(base[hr.index])
+
+
+def test_thresholds_come_from_config(tables, config):
+    moved = copy.deepcopy(config["thresholds"])
+    moved["heart_rate"]["resting_high"] = 90
+    after = verdicts(audit(tables, moved, Grading.from_config(config["audit"])))
+    above = after[after.index.get_level_values("check") == "claim_above"]
+    assert set(above) == {"consistent"}
+
+
+@pytest.mark.e2e
+def test_pipeline_writes_the_audit_and_metrics(pipeline_run, tables, config):
+    written = (pipeline_run / paths.audit_file("results")).read_text(encoding="utf-8")
+    assert written == run_audit(tables, config).to_csv()
+    assert (
+        (pipeline_run / paths.audit_summary_file("results"))
+        .read_text(encoding="utf-8")
+        .startswith("The audit")
+    )
+    for table in paths.METRIC_TABLES:
+        assert (pipeline_run / paths.metrics_file("results", table)).stat().st_size > 0
+
+
+def test_values_attributed_to_the_other_method_are_flagged_as_swapped(tables, checks):
+    m = tables["measurements"]
+    text = m[(m["source"] != "Table 2") & (m["parameter"] == "stroke_volume")]["source"].iloc[0]
+    rows = checks[
+        (checks["check"] == "repeated_value")
+        & (checks["source"] == text)
+        & (checks["parameter"] == "stroke_volume")
+    ]
+    assert len(rows) == 2
+    assert (rows["verdict"] == "minor").all()
+    assert rows["detail"].str.contains("methods swapped").all()

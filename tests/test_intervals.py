@@ -1,0 +1,142 @@
+"""Interval arithmetic: a derived interval always holds what any inputs inside their intervals give."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from caserepro.intervals import (
+    Interval,
+    ejection_fraction,
+    gap,
+    meets,
+    month_span,
+    point,
+    printed,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+#: Slack for floating-point error when a value sits exactly on an interval's end.
+EPS = 1e-9
+
+
+def one(lo: float, hi: float) -> Interval:
+    return Interval(pd.Series([lo]), pd.Series([hi]))
+
+
+def inside(value: float, iv: Interval) -> bool:
+    lo, hi = float(iv.lo.iloc[0]), float(iv.hi.iloc[0])
+    tol = EPS * max(1.0, abs(lo), abs(hi))
+    return lo - tol <= value <= hi + tol
+
+
+@st.composite
+def printed_value(draw, low: float = 1.0, high: float = 500.0):
+    """A printed positive value (as the paper prints: 0-2 decimals), and a true value it stands for."""
+    decimals = draw(st.integers(0, 2))
+    value = round(draw(st.floats(low, high)), decimals)
+    half = 0.5 * 10.0**-decimals
+    position = draw(st.floats(-1.0, 1.0))
+    return value, decimals, value + position * half
+
+
+def as_interval(value: float, decimals: int) -> Interval:
+    return printed(pd.Series([value]), pd.Series([decimals]))
+
+
+def test_printed_interval_is_half_a_unit_of_the_last_digit_each_side(tables):
+    m = tables["measurements"]
+    iv = printed(m["value_num"], m["decimals"])
+    assert ((iv.hi - iv.lo) - 10.0 ** -m["decimals"].astype(float)).abs().max() < 1e-9
+    assert ((iv.mid - m["value_num"]).abs() < 1e-9).all()
+
+
+def test_more_than_makes_a_lower_bound(tables):
+    m = tables["measurements"]
+    bound = m[m["qualifier"] == "more than"]
+    assert len(bound) > 0
+    iv = printed(bound["value_num"], bound["decimals"], bound["qualifier"])
+    assert (iv.lo == bound["value_num"]).all()
+    assert (iv.hi == math.inf).all()
+
+
+@given(printed_value(50, 700), st.floats(0.05, 0.95), st.integers(0, 2), st.floats(-1, 1))
+def test_ef_interval_covers_rounding_of_volumes(edv, share, esv_decimals, esv_position):
+    edv_value, edv_decimals, edv_true = edv
+    esv_value = round(edv_value * share, esv_decimals)
+    esv_true = esv_value + esv_position * 0.5 * 10.0**-esv_decimals
+    ef = ejection_fraction(
+        as_interval(edv_value, edv_decimals), as_interval(esv_value, esv_decimals)
+    )
+    assert inside((edv_true - esv_true) / edv_true * 100, ef)
+
+
+@given(printed_value(50, 700), st.floats(0.05, 0.95), st.integers(0, 2))
+def test_ef_interval_is_tight_at_its_corners(edv, share, esv_decimals):
+    edv_value, edv_decimals, _ = edv
+    esv_value = round(edv_value * share, esv_decimals)
+    e, s = as_interval(edv_value, edv_decimals), as_interval(esv_value, esv_decimals)
+    ef = ejection_fraction(e, s)
+    e_lo, e_hi, s_lo, s_hi = (float(x.iloc[0]) for x in (e.lo, e.hi, s.lo, s.hi))
+    assert math.isclose(float(ef.lo.iloc[0]), (e_lo - s_hi) / e_lo * 100)
+    assert math.isclose(float(ef.hi.iloc[0]), (e_hi - s_lo) / e_hi * 100)
+
+
+@given(printed_value(), printed_value())
+def test_difference_covers_rounding(a, b):
+    (av, ad, at), (bv, bd, bt) = a, b
+    assert inside(at - bt, as_interval(av, ad) - as_interval(bv, bd))
+
+
+@given(printed_value(), printed_value())
+def test_sum_and_product_cover_rounding(a, b):
+    (av, ad, at), (bv, bd, bt) = a, b
+    assert inside(at + bt, as_interval(av, ad) + as_interval(bv, bd))
+    assert inside(at * bt, as_interval(av, ad) * as_interval(bv, bd))
+
+
+@given(printed_value(1, 300), printed_value(1, 150))
+def test_quotient_covers_rounding_implied_bsa(sv, svi):
+    (sv_v, sv_d, sv_t), (svi_v, svi_d, svi_t) = sv, svi
+    assert inside(sv_t / svi_t, as_interval(sv_v, sv_d) / as_interval(svi_v, svi_d))
+
+
+@given(printed_value(0.5, 25), printed_value(5, 250))
+def test_implied_heart_rate_covers_rounding(co, sv):
+    (co_v, co_d, co_t), (sv_v, sv_d, sv_t) = co, sv
+    assert inside(co_t / sv_t * 1000, (as_interval(co_v, co_d) / as_interval(sv_v, sv_d)) * 1000.0)
+
+
+def test_division_by_an_interval_holding_zero_is_unbounded():
+    result = one(1, 2) / one(-0.5, 0.5)
+    assert float(result.lo.iloc[0]) == -math.inf
+    assert float(result.hi.iloc[0]) == math.inf
+
+
+def test_missing_input_gives_missing_interval():
+    result = one(1, 2) - one(float("nan"), float("nan"))
+    assert bool(result.missing.iloc[0])
+
+
+def test_neighbouring_printed_values_touch_but_do_not_meet():
+    a, b = as_interval(3.4, 1), as_interval(3.5, 1)
+    assert not bool(meets(a, b).iloc[0])
+    assert float(gap(a, b).iloc[0]) == 0.0
+    assert bool(meets(a, a).iloc[0])
+
+
+def test_a_point_on_an_interval_end_meets_it():
+    assert bool(meets(point(pd.Series([20.5])), as_interval(20, 0)).iloc[0])
+
+
+def test_gap_is_the_distance_between_intervals():
+    assert math.isclose(float(gap(as_interval(20, 0), one(22.9, 23.8)).iloc[0]), 22.9 - 20.5)
+
+
+def test_month_span_of_year_and_month_dates(tables):
+    t = tables["timepoints"]
+    span = month_span(t["date"])
+    length = span.hi - span.lo
+    assert (length[t["date"].str.len() == 4] == 12).all()
+    assert (length[t["date"].str.len() == 7] == 1).all()
