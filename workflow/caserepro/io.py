@@ -9,15 +9,19 @@ from pathlib import Path
 import pandas as pd
 
 
-def write_text(path: str | Path, text: str) -> None:
-    """Write text atomically (a temporary file renamed into place), so no half-written file is left."""
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write bytes atomically (a temporary file renamed into place), so no half-written file is left."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=path.parent, delete=False
-    ) as tmp:
-        tmp.write(text)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
+        tmp.write(data)
+    os.chmod(tmp.name, 0o644)  # readable like any other output (temporary files start at 0600)
     os.replace(tmp.name, path)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write UTF-8 text atomically (see `write_bytes`)."""
+    write_bytes(path, text.encode("utf-8"))
 
 
 def write_table(path: str | Path, frame: pd.DataFrame) -> None:

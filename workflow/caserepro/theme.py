@@ -8,8 +8,6 @@ fixed SVG hash salt, so the same data give the same bytes.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +15,8 @@ from pathlib import Path
 import matplotlib as mpl
 import seaborn as sns
 from matplotlib.figure import Figure
+
+from caserepro.io import write_bytes
 
 #: seaborn's colour-blind-safe qualitative palette (Okabe-Ito-like), used by every figure.
 PALETTE_NAME = "colorblind"
@@ -69,15 +69,6 @@ def figure_bytes(fig: Figure, fmt: str, dpi: int = DEFAULT_DPI) -> bytes:
     with mpl.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
     return buffer.getvalue()
-
-
-def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, path)
 
 
 def save_figure(fig: Figure, svg: str | Path, png: str | Path, dpi: int = DEFAULT_DPI) -> None:
