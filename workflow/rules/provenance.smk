@@ -1,2 +1,22 @@
-# Stage: provenance. Outputs that `rule all` asks for:
-PROVENANCE_OUTPUTS = []
+# Stage: provenance. What this rebuild was made from (input checksums, config, versions, git).
+from caserepro import provenance
+
+PROVENANCE_OUTPUTS = [paths.provenance_file(RESULTS)]
+
+
+# The git state and the config are params, so a new commit or a --config override reruns the rule.
+rule record_provenance:
+    input:
+        *RAW_FILES.values(),
+        *workflow.configfiles,
+    output:
+        paths.provenance_file(RESULTS),
+    log:
+        RESULTS / "logs" / "record_provenance.log",
+    conda:
+        SOFTWARE
+    params:
+        config=config,
+        git=provenance.git_state(workflow.basedir),
+    script:
+        "../scripts/record_provenance.py"

@@ -1,0 +1,109 @@
+"""What a rebuild was made from: input checksums, the config, library versions and the git commit.
+
+The record is deterministic (sorted keys, no timestamps, no host names or absolute paths), so the
+same inputs and environment give a byte-identical `provenance.json`; the manuscript's appendix
+reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+#: Distributions whose versions decide what the pipeline computes and draws.
+KEY_PACKAGES: tuple[str, ...] = (
+    "caserepro",
+    "matplotlib",
+    "numpy",
+    "pandas",
+    "pandera",
+    "pyarrow",
+    "pyyaml",
+    "seaborn",
+    "snakemake",
+)
+NOT_A_CHECKOUT = "not a git checkout (or git is not installed)"
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, as lowercase hex."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_checksums(files: Iterable[str | Path]) -> dict[str, dict[str, Any]]:
+    """SHA-256 and size of every input, keyed by its path as the workflow names it."""
+    return {
+        Path(f).as_posix(): {"sha256": sha256_file(f), "bytes": Path(f).stat().st_size}
+        for f in files
+    }
+
+
+def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each distribution (None where it is not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def python_info() -> dict[str, str]:
+    """Python implementation and version (no build date or host, which would vary between runs)."""
+    return {
+        "implementation": platform.python_implementation(),
+        "version": platform.python_version(),
+    }
+
+
+def _git(directory: str | Path, *args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(directory), *args], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def git_state(directory: str | Path) -> dict[str, Any]:
+    """The commit checked out in `directory` and whether tracked files differ from it."""
+    commit = _git(directory, "rev-parse", "--verify", "HEAD")
+    if not commit:
+        return {"commit": None, "dirty": None, "note": NOT_A_CHECKOUT}
+    changes = _git(directory, "status", "--porcelain", "--untracked-files=no")
+    dirty = None if changes is None else bool(changes)
+    note = "tracked files differ from the commit" if dirty else "clean checkout"
+    return {"commit": commit, "dirty": dirty, "note": note}
+
+
+def build_provenance(
+    inputs: Iterable[str | Path], config: Mapping[str, Any], git: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The provenance record: inputs' checksums, the config, library and Python versions, git."""
+    return {
+        "config": dict(config),
+        "git": dict(git),
+        "inputs": input_checksums(inputs),
+        "packages": package_versions(),
+        "python": python_info(),
+    }
+
+
+def provenance_json(
+    inputs: Iterable[str | Path], config: Mapping[str, Any], git: Mapping[str, Any]
+) -> str:
+    """The provenance record as stable JSON text (sorted keys, two-space indent, final newline)."""
+    record = build_provenance(inputs, config, git)
+    return json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
