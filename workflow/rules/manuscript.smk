@@ -1,2 +1,75 @@
-# Stage: manuscript. Outputs that `rule all` asks for:
-MANUSCRIPT_OUTPUTS = []
+# Stage: manuscript. Assemble the Quarto project with its generated inputs under results/, and
+# render it when Quarto is installed; otherwise leave a one-line note on how to render it.
+from caserepro import manuscript
+
+MANUSCRIPT_DIR = paths.manuscript_inputs_dir(RESULTS)
+MANUSCRIPT_INPUTS = [MANUSCRIPT_DIR / name for name in manuscript.generated_files()]
+QUARTO = manuscript.find_quarto()
+MANUSCRIPT_OUTPUTS = MANUSCRIPT_INPUTS + (
+    list(paths.manuscript_rendered_files(RESULTS).values())
+    if QUARTO
+    else [paths.manuscript_not_rendered_file(RESULTS)]
+)
+
+
+rule build_manuscript_inputs:
+    input:
+        **VALIDATED,
+        **paths.metrics_files(RESULTS),
+        sources=[Path("manuscript") / name for name in manuscript.SOURCES],
+        table1_md=PAPER_TABLE_FILES["table1_md"],
+        table2_md=PAPER_TABLE_FILES["table2_md"],
+        audit=paths.audit_file(RESULTS),
+        audit_summary=paths.audit_summary_file(RESULTS),
+        figure_images=[paths.figure_file(RESULTS, f, "svg") for f in paths.FIGURES],
+        figure_texts=[paths.figure_file(RESULTS, f, "json") for f in paths.FIGURES],
+        provenance=paths.provenance_file(RESULTS),
+    output:
+        MANUSCRIPT_INPUTS,
+    log:
+        RESULTS / "logs" / "build_manuscript_inputs.log",
+    conda:
+        SOFTWARE
+    params:
+        out_dir=MANUSCRIPT_DIR,
+        thresholds=config["thresholds"],
+    script:
+        "../scripts/build_manuscript_inputs.py"
+
+
+if QUARTO:
+
+    # Quarto does not track the data behind _variables.yml (nor does its freeze): Snakemake
+    # re-renders whenever a declared input changes.
+    rule render_manuscript:
+        input:
+            MANUSCRIPT_INPUTS,
+        output:
+            **paths.manuscript_rendered_files(RESULTS),
+        log:
+            RESULTS / "logs" / "render_manuscript.log",
+        conda:
+            SOFTWARE
+        params:
+            project=MANUSCRIPT_DIR,
+            output_dir=paths.manuscript_output_dir(RESULTS).resolve(),
+            note=paths.manuscript_not_rendered_file(RESULTS),
+        shell:
+            "rm -f {params.note:q} && "
+            "quarto render {params.project:q} --output-dir {params.output_dir:q} > {log:q} 2>&1"
+
+else:
+
+    rule report_manuscript_not_rendered:
+        input:
+            MANUSCRIPT_INPUTS,
+        output:
+            paths.manuscript_not_rendered_file(RESULTS),
+        log:
+            RESULTS / "logs" / "render_manuscript.log",
+        conda:
+            SOFTWARE
+        params:
+            inputs_dir=MANUSCRIPT_DIR,
+        script:
+            "../scripts/report_manuscript_not_rendered.py"

@@ -1,0 +1,641 @@
+"""Build the Quarto manuscript's generated inputs: the `_variables.yml` every number in the prose
+comes from, and the Markdown fragments (tables, audit, figures, provenance) it includes.
+
+Quarto reads `_variables.yml` from the project directory, so the pipeline assembles a render
+directory of its own (`paths.manuscript_inputs_dir`): the hand-written sources of `manuscript/`
+plus the files built here. Nothing here is written into `manuscript/`, which stays source.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from caserepro import paths
+
+#: Hand-written sources copied from `manuscript/` into the render directory.
+SOURCES: tuple[str, ...] = ("_quarto.yml", "index.qmd", "references.bib")
+
+#: The paper's tables, as their generated include fragments (`_<table>.md`).
+TABLE_FRAGMENTS: tuple[str, ...] = ("table1", "table2")
+
+#: Generated fragments besides the tables and figures.
+OTHER_FRAGMENTS: tuple[str, ...] = ("audit-summary", "audit-table", "provenance")
+
+#: The figures (the figure stage's names) and the folder of the render directory they are copied to.
+FIGURES: tuple[str, ...] = paths.FIGURES
+FIGURE_DIR = "figures"
+
+#: The verdicts of the consistency audit, in order of severity (contract in DESIGN.md).
+VERDICTS: tuple[str, ...] = ("consistent", "minor", "inconsistent", "not_checkable")
+
+#: Order of the audit table: the worst verdicts first.
+WORST_FIRST: tuple[str, ...] = ("inconsistent", "minor", "not_checkable", "consistent")
+
+#: Minus sign for signed changes in prose.
+MINUS = "−"
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def not_rendered_message(inputs_dir: str | Path) -> str:
+    """The one line printed when Quarto is missing: what was built, and how to render it."""
+    return (
+        f"Manuscript NOT rendered: `quarto` is not on PATH (its inputs are built in {inputs_dir}). "
+        "To render it, install Quarto >= 1.6 (https://quarto.org/docs/get-started/, or "
+        "`pip install quarto-cli`; in GitHub Actions use quarto-dev/quarto-actions/setup) and run "
+        "snakemake again."
+    )
+
+
+def fragment_name(stem: str) -> str:
+    """File name of a generated include fragment (a leading `_` keeps Quarto from rendering it alone)."""
+    return f"_{stem}.md"
+
+
+def figure_fragment_stem(figure: str) -> str:
+    """Stem of the fragment that places one figure."""
+    return f"fig-{figure}"
+
+
+def generated_files() -> list[str]:
+    """Every file of the render directory that the pipeline writes, relative to it."""
+    fragments = [fragment_name(s) for s in (*TABLE_FRAGMENTS, *OTHER_FRAGMENTS)]
+    fragments += [fragment_name(figure_fragment_stem(f)) for f in FIGURES]
+    figures = [f"{FIGURE_DIR}/{f}.svg" for f in FIGURES]
+    return [*SOURCES, "_variables.yml", *fragments, *figures]
+
+
+def find_quarto() -> str | None:
+    """The `quarto` executable on PATH, or None: the render step runs only when it is there."""
+    return shutil.which("quarto")
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def format_number(value: float, decimals: int, signed: bool = False) -> str:
+    """A number for prose: its own decimals, thousands separated, a true minus sign when negative."""
+    text = f"{abs(value):,.{int(decimals)}f}"
+    if value < 0 and float(text.replace(",", "")) != 0:
+        return MINUS + text
+    return ("+" + text) if signed and float(text.replace(",", "")) != 0 else text
+
+
+def format_month(month: str) -> str:
+    """'2022-08' -> 'August 2022'; '2025' -> '2025' (dates are kept at month precision)."""
+    parts = str(month).split("-")
+    if len(parts) == 1:
+        return parts[0]
+    return pd.Timestamp(year=int(parts[0]), month=int(parts[1]), day=1).strftime("%B %Y")
+
+
+def slug(text: str) -> str:
+    """A variable key from free text: 'Echocardiography (January 2025)' -> 'echocardiography_january_2025'."""
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+
+
+def _nest(keys: pd.DataFrame, values: pd.Series) -> dict[str, Any]:
+    """Nested dict from key columns (left to right) and values; blank key parts are skipped."""
+    out: dict[str, Any] = {}
+    for parts, value in zip(keys.astype("string").fillna("").values.tolist(), values, strict=True):
+        node = out
+        parts = [p for p in parts if p]
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node.setdefault(parts[-1], value)
+    return out
+
+
+# --- variables ------------------------------------------------------------------------------
+
+
+def index_case(tables: Mapping[str, pd.DataFrame]) -> str:
+    """The case the manuscript tells (the first of the case table: the paper's patient)."""
+    return str(tables["cases"]["case_id"].iloc[0])
+
+
+def _of_case(frame: pd.DataFrame, case_id: str) -> pd.DataFrame:
+    return frame[frame["case_id"] == case_id]
+
+
+def case_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The case in brief: sex, age, diagnosis, onset, admission, NYHA class at admission."""
+    case = tables["cases"].iloc[0]
+    return {
+        "id": str(case["case_id"]),
+        "sex": str(case["sex"]),
+        "age": str(int(case["age_years"])),
+        "diagnosis": str(case["diagnosis"]),
+        "symptom_onset": format_month(case["symptom_onset"]),
+        "admission": format_month(case["admission"]),
+        "nyha_admission": ROMAN.get(
+            int(case["nyha_class_at_admission"]), str(case["nyha_class_at_admission"])
+        ),
+    }
+
+
+def timepoint_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """Each timepoint's date (month precision, in words) and label; the infusion schedule."""
+    case_id = index_case(tables)
+    tp = _of_case(tables["timepoints"], case_id)
+    dates = dict(zip(tp["timepoint"], tp["date"].map(format_month), strict=True))
+    labels = dict(zip(tp["timepoint"], tp["label"], strict=True))
+    months = tp["months_after_first_infusion"].dropna().astype("int64").sort_values()
+    gaps = months.diff().dropna().unique()
+    inf = _of_case(tables["infusions"], case_id)
+    complicated = inf["complications"].str.strip().str.lower().ne("none")
+    cells_dec = int(tables["dictionary"].set_index("parameter").at["cell_dose", "decimals"])
+    return {
+        "dates": dates,
+        "labels": labels,
+        "infusions": {
+            "count": str(len(inf)),
+            "interval_months": str(int(gaps[0])) if len(gaps) == 1 else "irregular",
+            "span_months": str(int(months.iloc[-1] - months.iloc[0])) if len(months) else "",
+            "with_complications": str(int(complicated.sum())),
+            "cells_min": format_number(inf["cells_million"].min(), cells_dec),
+            "cells_max": format_number(inf["cells_million"].max(), cells_dec),
+            "cells_total": format_number(inf["cells_million"].sum(), cells_dec),
+        },
+    }
+
+
+def value_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """Every printed value of the case as `<source>.<timepoint>.<parameter>[.<method>]`, formatted for prose."""
+    m = _of_case(tables["measurements"], index_case(tables))
+    printed = pd.Series(
+        [format_number(v, d) for v, d in zip(m["value_num"], m["decimals"], strict=True)],
+        index=m.index,
+    )
+    # NYHA classes are printed as Roman numerals, as the paper prints them.
+    roman = m["value_num"].map(lambda v: ROMAN.get(int(v), "") if float(v).is_integer() else "")
+    printed = printed.mask(m["parameter"].eq("nyha_class") & roman.ne(""), roman)
+    keys = pd.DataFrame(
+        {
+            "source": m["source"].map(slug),
+            "timepoint": m["timepoint"],
+            "parameter": m["parameter"],
+            "method": m["method"],
+        }
+    )
+    return _nest(keys, printed)
+
+
+def _decimals(tables: Mapping[str, pd.DataFrame], parameters: pd.Series) -> pd.Series:
+    """The dictionary's printed decimals of each parameter."""
+    return (
+        parameters.map(tables["dictionary"].set_index("parameter")["decimals"])
+        .fillna(0)
+        .astype("int64")
+    )
+
+
+def change_variables(tables: Mapping[str, pd.DataFrame], change: pd.DataFrame) -> dict[str, Any]:
+    """Change from baseline to the last timepoint of every table value (metrics' change_from_baseline.csv),
+    as `<source>.<parameter>[.<method>].<field>`: from, to, delta (signed), size, pct, pct_size, direction."""
+    c = change[change["case_id"] == index_case(tables)]
+    c = c[c["timepoint"] != c["baseline_timepoint"]]
+    series = ["source", "modality", "method", "parameter"]
+    c = c.assign(method=c["method"].fillna("")).drop_duplicates(series, keep="last")
+    # Printed decimals of both ends (Table 2 prints volumes with one decimal, the dictionary with none).
+    m = tables["measurements"]
+    printed = m.assign(method=m["method"].fillna(""))[[*series, "timepoint", "decimals"]]
+    printed = printed.drop_duplicates([*series, "timepoint"])
+    end = c.merge(printed, on=[*series, "timepoint"], how="left")["decimals"]
+    start = c.merge(
+        printed.rename(columns={"timepoint": "baseline_timepoint"}),
+        on=[*series, "baseline_timepoint"],
+        how="left",
+    )["decimals"]
+    fallback = _decimals(tables, c["parameter"]).to_numpy()
+    dec_to = end.fillna(pd.Series(fallback)).astype("int64").to_numpy()
+    dec_from = start.fillna(pd.Series(fallback)).astype("int64").to_numpy()
+    dec = np.maximum(dec_to, dec_from)
+    pct = c["change_percent"].astype("float64")
+    fields = {
+        "from": [format_number(v, d) for v, d in zip(c["baseline_value"], dec_from, strict=True)],
+        "to": [format_number(v, d) for v, d in zip(c["value"], dec_to, strict=True)],
+        "from_timepoint": c["baseline_timepoint"].tolist(),
+        "to_timepoint": c["timepoint"].tolist(),
+        "delta": [format_number(v, d, signed=True) for v, d in zip(c["change"], dec, strict=True)],
+        "size": [format_number(abs(v), d) for v, d in zip(c["change"], dec, strict=True)],
+        "pct": [format_number(v, 0, signed=True) if pd.notna(v) else "" for v in pct],
+        "pct_size": [format_number(abs(v), 0) if pd.notna(v) else "" for v in pct],
+        "direction": np.select(
+            [c["change"] > 0, c["change"] < 0], ["rose", "fell"], "did not change"
+        ).tolist(),
+    }
+    long = pd.concat(
+        [c[["source", "parameter", "method"]].assign(field=f, value=v) for f, v in fields.items()],
+        ignore_index=True,
+    )
+    long = long.assign(source=long["source"].map(slug))
+    return _nest(long[["source", "parameter", "method", "field"]], long["value"])
+
+
+def classification_variables(
+    tables: Mapping[str, pd.DataFrame], classes: pd.DataFrame
+) -> dict[str, Any]:
+    """Each classified printed value's category in words, as `<source>.<timepoint>.<scheme>[.<method>]`."""
+    c = classes[classes["case_id"] == index_case(tables)]
+    words = c["category"].astype("string").str.replace("_", " ")
+    keys = pd.DataFrame(
+        {
+            "source": c["source"].map(slug),
+            "timepoint": c["timepoint"],
+            "scheme": c["scheme"],
+            "method": c["method"],
+        }
+    )
+    return _nest(keys, words.tolist())
+
+
+def _yes_no(flags: pd.Series, yes: str, no: str) -> list[str]:
+    text = flags.astype("string").str.lower().fillna("")
+    return text.map({"true": yes, "false": no}).fillna("not assessable").tolist()
+
+
+def remodelling_variables(
+    tables: Mapping[str, pd.DataFrame], remodelling: pd.DataFrame
+) -> dict[str, Any]:
+    """HFimpEF and reverse-remodelling verdicts at the last timepoint of each series,
+    as `<source>.<method or 'all'>.<field>`."""
+    r = remodelling[remodelling["case_id"] == index_case(tables)]
+    r = r.assign(method=r["method"].fillna("all")).drop_duplicates(
+        ["source", "modality", "method"], keep="last"
+    )
+    fields = {
+        "to_timepoint": r["timepoint"].tolist(),
+        "lvef_rise": [
+            format_number(v, 0) if pd.notna(v) else "" for v in r["lvef_rise"].astype("float64")
+        ],
+        "lv_esv_fall_percent": [
+            format_number(v, 0) if pd.notna(v) else ""
+            for v in r["lv_esv_fall_percent"].astype("float64")
+        ],
+        "hfimpef": _yes_no(r["hfimpef"], "met", "not met"),
+        "lvef_rise_met": _yes_no(r["lvef_rise_met"], "met", "not met"),
+        "lv_esv_fall_met": _yes_no(r["lv_esv_fall_met"], "met", "not met"),
+        "reverse_remodelling": _yes_no(r["reverse_remodelling"], "met", "not met"),
+    }
+    long = pd.concat(
+        [r[["source", "method"]].assign(field=f, value=v) for f, v in fields.items()],
+        ignore_index=True,
+    )
+    long = long.assign(source=long["source"].map(slug))
+    return _nest(long[["source", "method", "field"]], long["value"])
+
+
+def haemodynamic_variables(
+    tables: Mapping[str, pd.DataFrame], haemo: pd.DataFrame
+) -> dict[str, Any]:
+    """LVEF and stroke volume recomputed from the printed volumes, with their rounding intervals,
+    as `<source>.<timepoint>[.<method>].<lvef|stroke_volume>[_low|_high]`."""
+    h = haemo[haemo["case_id"] == index_case(tables)]
+    decimals = {"lvef": 1, "stroke_volume": 1}
+    parts = []
+    for name, dec in decimals.items():
+        for suffix in ("", "_low", "_high"):
+            values = [format_number(v, dec) for v in h[name + suffix].astype("float64")]
+            parts.append(
+                h[["source", "timepoint", "method"]].assign(field=name + suffix, value=values)
+            )
+    long = pd.concat(parts, ignore_index=True)
+    long = long.assign(source=long["source"].map(slug))
+    return _nest(long[["source", "timepoint", "method", "field"]], long["value"])
+
+
+def implied_variables(tables: Mapping[str, pd.DataFrame], implied: pd.DataFrame) -> dict[str, Any]:
+    """Body-surface area (m², two decimals) and scan heart rate (bpm) implied by the MRI values,
+    as `<source>.<timepoint>[.<method>].<quantity>[_low|_high]`."""
+    i = implied[implied["case_id"] == index_case(tables)]
+    decimals = {"bsa_from_sv": 2, "bsa_from_co": 2, "heart_rate": 0}
+    parts = []
+    for name, dec in decimals.items():
+        for suffix in ("", "_low", "_high"):
+            values = [
+                format_number(v, dec) if pd.notna(v) else ""
+                for v in i[name + suffix].astype("float64")
+            ]
+            parts.append(
+                i[["source", "timepoint", "method"]].assign(field=name + suffix, value=values)
+            )
+    long = pd.concat(parts, ignore_index=True)
+    long = long[long["value"] != ""]
+    long = long.assign(source=long["source"].map(slug))
+    return _nest(long[["source", "timepoint", "method", "field"]], long["value"])
+
+
+def dictionary_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """Each parameter's label, unit and plausible range, from the data dictionary."""
+    d = tables["dictionary"]
+    long = pd.concat(
+        [
+            d[["parameter"]].assign(field="label", value=d["label"].tolist()),
+            d[["parameter"]].assign(field="unit", value=d["unit"].tolist()),
+            d[["parameter"]].assign(
+                field="min",
+                value=[format_number(v, 0 if float(v).is_integer() else 1) for v in d["min"]],
+            ),
+            d[["parameter"]].assign(
+                field="max",
+                value=[format_number(v, 0 if float(v).is_integer() else 1) for v in d["max"]],
+            ),
+        ],
+        ignore_index=True,
+    )
+    return _nest(long[["parameter", "field"]], long["value"])
+
+
+def threshold_variables(thresholds: Mapping[str, Any]) -> dict[str, Any]:
+    """config.yaml's thresholds as prose strings (citations are cited in the text, not printed as values)."""
+    return {
+        group: {
+            k: format_number(v, 0 if float(v).is_integer() else 1)
+            for k, v in values.items()
+            if k != "citation" and isinstance(v, int | float)
+        }
+        for group, values in thresholds.items()
+    }
+
+
+def audit_variables(audit: pd.DataFrame) -> dict[str, Any]:
+    """How many checks the audit ran, and how many got each verdict."""
+    counts = audit["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
+    return {"checks": str(len(audit)), **{v: str(int(n)) for v, n in counts.items()}}
+
+
+def _git_text(provenance: Mapping[str, Any]) -> tuple[str, str]:
+    """The commit (or 'none') and git's note (clean checkout, dirty, not a checkout)."""
+    git = provenance.get("git") or {}
+    return str(git.get("commit") or "none"), str(git.get("note") or "")
+
+
+def provenance_variables(provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """The few provenance facts the prose names: commit, its state, Python version, number of inputs."""
+    commit, note = _git_text(provenance)
+    python = provenance.get("python") or {}
+    return {
+        "commit": commit[:12],
+        "git_note": note,
+        "python": " ".join(str(python.get(k, "")) for k in ("implementation", "version")).strip()
+        or "unknown",
+        "inputs": str(len(provenance.get("inputs") or {})),
+    }
+
+
+def manuscript_variables(
+    tables: Mapping[str, pd.DataFrame],
+    thresholds: Mapping[str, Any],
+    metrics: Mapping[str, pd.DataFrame],
+    audit: pd.DataFrame,
+    provenance: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Everything `_variables.yml` holds: one key per number or fact the prose names."""
+    return {
+        "case": case_variables(tables),
+        **timepoint_variables(tables),
+        "dictionary": dictionary_variables(tables),
+        "values": value_variables(tables),
+        "change": change_variables(tables, metrics["change_from_baseline"]),
+        "class": classification_variables(tables, metrics["classifications"]),
+        "remodelling": remodelling_variables(tables, metrics["remodelling"]),
+        "recomputed": haemodynamic_variables(tables, metrics["haemodynamics"]),
+        "implied": implied_variables(tables, metrics["implied"]),
+        "thresholds": threshold_variables(thresholds),
+        "audit": audit_variables(audit),
+        "provenance": provenance_variables(provenance),
+    }
+
+
+def variables_yaml(variables: Mapping[str, Any]) -> str:
+    """`_variables.yml` text: sorted keys, every value a string, byte-stable."""
+    header = "# Generated by caserepro.manuscript from data/raw and results/: do not edit.\n"
+    return header + yaml.safe_dump(dict(variables), sort_keys=True, allow_unicode=True, width=1000)
+
+
+def flatten_keys(variables: Mapping[str, Any], prefix: str = "") -> set[str]:
+    """Every dotted key a `{{< var >}}` shortcode can name."""
+    keys: set[str] = set()
+    for key, value in variables.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            keys |= flatten_keys(value, name + ".")
+        else:
+            keys.add(name)
+    return keys
+
+
+# --- fragments ------------------------------------------------------------------------------
+
+
+def _md_cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A pipe table of a frame's cells as text."""
+    rows = [" | ".join(_md_cell(c) for c in frame.columns)]
+    rows.append("|".join("---" for _ in frame.columns))
+    rows += [
+        " | ".join(_md_cell(c) for c in r)
+        for r in frame.astype("string").fillna("").values.tolist()
+    ]
+    return "\n".join(f"| {r} |" if i != 1 else f"|{r}|" for i, r in enumerate(rows)) + "\n"
+
+
+def demote_headings(markdown: str, levels: int = 2) -> str:
+    """Shift ATX headings down so an included summary nests under the manuscript's section."""
+    return re.sub(
+        r"(?m)^(#{1,6})(?=\s)", lambda m: "#" * min(6, len(m.group(1)) + levels), markdown
+    )
+
+
+def _short(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def expected_interval(low: pd.Series, high: pd.Series) -> pd.Series:
+    """An audit check's expected interval in words: '22.9117–23.753', '> 100', '< 125' or blank."""
+    low, high = pd.to_numeric(low, errors="coerce"), pd.to_numeric(high, errors="coerce")
+    text = [
+        f"{_short(lo)}–{_short(hi)}"
+        if pd.notna(lo) and pd.notna(hi)
+        else f"> {_short(lo)}"
+        if pd.notna(lo)
+        else f"< {_short(hi)}"
+        if pd.notna(hi)
+        else ""
+        for lo, hi in zip(low, high, strict=True)
+    ]
+    return pd.Series(text, index=low.index, dtype="string")
+
+
+def audit_table(audit: pd.DataFrame) -> str:
+    """Every check of the audit, one row each, worst verdicts first."""
+    shown = audit
+    severity = {v: i for i, v in enumerate(WORST_FIRST)}
+    shown = shown.assign(_s=shown["verdict"].map(severity).fillna(len(WORST_FIRST)))
+    shown = shown.sort_values(["_s", "check", "parameter", "timepoint"], kind="stable")
+    frame = pd.DataFrame(
+        {
+            "Check": shown["check"].str.replace("_", " "),
+            "Parameter": shown["parameter"],
+            "Timepoint": shown["timepoint"],
+            "Method": shown.get("method", ""),
+            "Source": shown["source"],
+            "Reported": shown["reported"],
+            "Expected": expected_interval(shown["expected_low"], shown["expected_high"]),
+            "Verdict": shown["verdict"].str.replace("_", " "),
+        }
+    )
+    return markdown_table(frame)
+
+
+def provenance_fragment(provenance: Mapping[str, Any]) -> str:
+    """The provenance appendix: checksum and size of every input, and package versions."""
+    inputs = provenance.get("inputs") or {}
+    files = pd.DataFrame(
+        [
+            (path, f"`{v.get('sha256', '')}`", str(v.get("bytes", "")))
+            for path, v in sorted(inputs.items())
+        ],
+        columns=["Input file", "SHA-256", "Bytes"],
+    )
+    packages = provenance.get("packages") or {}
+    pk = pd.DataFrame(
+        [(name, version or "not installed") for name, version in sorted(packages.items())],
+        columns=["Package", "Version"],
+    )
+    commit, note = _git_text(provenance)
+    lines = [
+        f"Git commit: `{commit}` ({note}).",
+        "",
+        markdown_table(files),
+        "",
+        ": SHA-256 checksums and sizes of the pipeline's inputs. {#tbl-checksums}",
+        "",
+        markdown_table(pk),
+        "",
+        ": Versions of the packages that built this report. {#tbl-packages}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def figure_fragment(figure: str, caption: str, alt: str) -> str:
+    """One figure with its caption, cross-reference label and alt text."""
+    alt = " ".join(alt.split()).replace("\\", "\\\\").replace('"', '\\"')
+    caption = " ".join(caption.split())
+    return f'![{caption}]({FIGURE_DIR}/{figure}.svg){{#fig-{figure} fig-alt="{alt}"}}\n'
+
+
+def render_dir_texts(
+    tables: Mapping[str, pd.DataFrame],
+    thresholds: Mapping[str, Any],
+    metrics: Mapping[str, pd.DataFrame],
+    sources: Mapping[str, str],
+    table_markdown: Mapping[str, str],
+    audit: pd.DataFrame,
+    audit_summary: str,
+    figures: Mapping[str, tuple[str, str]],
+    provenance: Mapping[str, Any],
+) -> dict[str, str]:
+    """Every text file of the render directory, by name: sources, `_variables.yml` and fragments."""
+    texts = dict(sources)
+    texts["_variables.yml"] = variables_yaml(
+        manuscript_variables(tables, thresholds, metrics, audit, provenance)
+    )
+    for table in TABLE_FRAGMENTS:
+        texts[fragment_name(table)] = table_markdown[table]
+    texts[fragment_name("audit-summary")] = demote_headings(audit_summary)
+    texts[fragment_name("audit-table")] = audit_table(audit)
+    texts[fragment_name("provenance")] = provenance_fragment(provenance)
+    for figure in FIGURES:
+        caption, alt = figures[figure]
+        texts[fragment_name(figure_fragment_stem(figure))] = figure_fragment(figure, caption, alt)
+    return texts
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The provenance record (results/provenance.json)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def read_figure_text(path: str | Path) -> tuple[str, str]:
+    """A figure's caption and alt text, from the JSON the figure stage writes beside it."""
+    record = json.loads(Path(path).read_text(encoding="utf-8"))
+    return str(record["caption"]), str(record["alt"])
+
+
+# --- checks on the hand-written source ----------------------------------------------------------
+
+#: Tokens with digits that are names, not numbers (test names, hash names, drug classes).
+ALLOWED_DIGIT_TOKENS: frozenset[str] = frozenset({"6MWT", "SHA-256", "SGLT2i", "SGLT2"})
+
+_NOT_PROSE = [
+    re.compile(r"<!--.*?-->", re.S),  # comments
+    re.compile(r"\{\{<.*?>\}\}", re.S),  # shortcodes: var, include
+    re.compile(r"\{[#.][^}]*\}"),  # attributes: {#tbl-x}, {.appendix}
+    re.compile(r"\[?-?@[\w:.\-]+\]?"),  # citations and cross-references (keys may hold digits)
+    re.compile(r"<?https?://\S+>?"),  # URLs
+]
+_TOKEN = re.compile(r"[\w][\w\-.,/]*")
+
+
+def typed_numbers(qmd: str) -> list[str]:
+    """Digit-bearing tokens typed into a .qmd outside shortcodes, citations, labels and allowed names.
+
+    Every number the manuscript states must come from `_variables.yml` through `{{< var >}}`;
+    section numbers are Quarto's (`number-sections`), never typed.
+    """
+    text = qmd
+    for pattern in _NOT_PROSE:
+        text = pattern.sub(" ", text)
+    tokens = [t.rstrip(".,/-") for t in _TOKEN.findall(text)]
+    return [t for t in tokens if re.search(r"[0-9]", t) and t not in ALLOWED_DIGIT_TOKENS]
+
+
+def var_keys(qmd: str) -> set[str]:
+    """The keys named by `{{< var key >}}` shortcodes."""
+    return set(re.findall(r"\{\{<\s*var\s+([\w.\-]+)\s*>\}\}", qmd))
+
+
+def include_paths(qmd: str) -> set[str]:
+    """The files named by `{{< include path >}}` shortcodes."""
+    return set(re.findall(r"\{\{<\s*include\s+(\S+)\s*>\}\}", qmd))
+
+
+def cross_references(text: str) -> set[str]:
+    """`@tbl-`/`@fig-` cross-references."""
+    return set(re.findall(r"@((?:tbl|fig)-[\w\-]*\w)", text))
+
+
+def labels(text: str) -> set[str]:
+    """`{#tbl-...}`/`{#fig-...}` labels."""
+    return set(re.findall(r"\{#((?:tbl|fig)-[\w\-]*\w)[\s}]", text))
+
+
+def citation_keys(qmd: str) -> set[str]:
+    """Bibliography keys cited with `@key` (cross-references excluded)."""
+    text = re.sub(r"\{\{<.*?>\}\}", " ", re.sub(r"<!--.*?-->", " ", qmd, flags=re.S), flags=re.S)
+    keys = re.findall(r"(?<![\w@])-?@([A-Za-z][\w:\-]*\w)", text)
+    return {k for k in keys if not k.startswith(("tbl-", "fig-", "sec-", "eq-"))}
+
+
+def bib_keys(bib: str) -> set[str]:
+    """Entry keys of a BibTeX file."""
+    return set(re.findall(r"^@\w+\{([^,\s]+),", bib, flags=re.M))
+
+
+def image_paths(markdown: str) -> set[str]:
+    """Paths of Markdown images."""
+    return set(re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", markdown))
