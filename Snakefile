@@ -3,6 +3,9 @@
 # paper's numbers, draw the figures, record provenance, and build the manuscript.
 
 
+import sys
+
+
 configfile: "config.yaml"
 
 
@@ -28,3 +31,9 @@ rule all:
         FIGURES_OUTPUTS,
         PROVENANCE_OUTPUTS,
         MANUSCRIPT_OUTPUTS,
+
+
+# Said last, on every successful run, so nobody mistakes the manuscript's inputs for a render.
+onsuccess:
+    if not QUARTO:
+        print(manuscript.not_rendered_message(MANUSCRIPT_DIR), file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -60,3 +61,20 @@ def test_invalid_value_stops_the_run_with_a_clear_message_and_no_tables(tmp_path
     ) in result.stderr
     assert not (root / "results" / "tables").exists()
     assert not (root / "results" / "validated").exists()
+
+
+def test_a_second_run_does_nothing(pipeline_run):
+    result = run_snakemake(pipeline_run)
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("quarto") is not None, reason="quarto is on PATH: the manuscript renders"
+)
+def test_a_run_without_quarto_says_once_at_the_end_that_the_manuscript_was_not_rendered(
+    pipeline_run,
+):
+    result = run_snakemake(pipeline_run, "--forcerun", "report_manuscript_not_rendered")
+    said = result.stdout + result.stderr
+    assert said.count("Manuscript NOT rendered") == 1
+    assert said.index("Manuscript NOT rendered") > said.index("steps (100%) done")

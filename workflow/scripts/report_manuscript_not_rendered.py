@@ -1,6 +1,7 @@
-"""Without Quarto: say in one line that the manuscript was not rendered, and how to render it."""
+"""Without Quarto: leave a one-line note that the manuscript was not rendered, and how to render it.
 
-import sys
+The Snakefile's `onsuccess` handler prints the same line at the end of every run.
+"""
 
 from caserepro import manuscript
 from caserepro.io import write_text
@@ -8,6 +9,5 @@ from caserepro.io import write_text
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 line = manuscript.not_rendered_message(snakemake.params.inputs_dir)
-print(line, file=sys.stderr)
 write_text(snakemake.output[0], line + "\n")
 write_text(snakemake.log[0], line + "\n")
