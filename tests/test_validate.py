@@ -81,6 +81,6 @@ def test_email_in_case_table_is_refused(tmp_path):
 def test_name_column_in_case_table_is_refused(tmp_path):
     problems = problems_after(tmp_path, "cases", lambda f: f.assign(name="Patient S"))
     assert problems == [
-        "raw/cases.csv, whole file, column 'name': check 'is an expected column (unexpected columns, "
+        "raw/cases.csv, line 1, column 'name': check 'is an expected column (unexpected columns, "
         "e.g. names or e-mails, are refused)' failed for value 'name'"
     ]

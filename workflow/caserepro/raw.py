@@ -51,7 +51,15 @@ def _decode(data: bytes, name: str) -> str:
         column = header[index].strip() if line > HEADER_LINE and index < len(header) else None
         bad = data[error.start : error.start + 4]
         raise RawDataError(
-            [Problem(name, line, column, "file is UTF-8 text (not Latin-1, Windows-1252 or UTF-16)", repr(bad))]
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    "file is UTF-8 text (not Latin-1, Windows-1252 or UTF-16)",
+                    repr(bad),
+                )
+            ]
         ) from None
 
 
@@ -84,17 +92,37 @@ def _ragged_rows(text: str, header: list[str], name: str) -> list[Problem]:
                 "comma, or a truncated row, changes the count)"
             )
             column = _ragged_column(row, header)
-            problems.append(Problem(name, start, column, check, f"{len(row)} fields: {shorten(','.join(row))!r}"))
+            problems.append(
+                Problem(
+                    name, start, column, check, f"{len(row)} fields: {shorten(','.join(row))!r}"
+                )
+            )
         start = reader.line_num + 1
+    widths = {int(p.value.split()[0]) for p in problems if p.check.startswith("row has")}
+    if len(problems) == len(text.splitlines()) - 1 and len(widths) == 1 and len(problems) > 1:
+        # Every row disagrees with the header in the same way: the header is what is wrong.
+        check = f"header names every column (it has {len(header)} names, every row {widths.pop()} fields)"
+        return [Problem(name, HEADER_LINE, None, check, repr(shorten(",".join(header))))]
     return problems or [Problem(name, None, None, "file is well-formed CSV", "unparseable")]
 
 
 def _header_problems(header: list[str], name: str) -> list[Problem]:
     if len(header) == 1 and any(d in header[0] for d in _OTHER_DELIMITERS):
-        return [Problem(name, HEADER_LINE, None, "file is comma-separated (not semicolons or tabs)", repr(shorten(header[0])))]
+        return [
+            Problem(
+                name,
+                HEADER_LINE,
+                None,
+                "file is comma-separated (not semicolons or tabs)",
+                repr(shorten(header[0])),
+            )
+        ]
     duplicated = sorted({c for c in header if header.count(c) > 1})
     check = "column names are unique and not blank"
-    return [Problem(name, HEADER_LINE, c or None, check, repr(c)) for c in duplicated + ([""] if "" in header else [])]
+    return [
+        Problem(name, HEADER_LINE, c or None, check, repr(c))
+        for c in duplicated + ([""] if "" in header else [])
+    ]
 
 
 def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
@@ -103,7 +131,13 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
     name = name or str(path)
     text = _decode(path.read_bytes(), name)
     if not text.strip():
-        raise RawDataError([Problem(name, HEADER_LINE, None, "file is not empty (it has a header row)", repr(text))])
+        raise RawDataError(
+            [
+                Problem(
+                    name, HEADER_LINE, None, "file is not empty (it has a header row)", repr(text)
+                )
+            ]
+        )
     header = [column.strip() for column in next(csv.reader(io.StringIO(text)))]
     if problems := _header_problems(header, name):
         raise RawDataError(problems)
@@ -121,6 +155,8 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
         raise RawDataError(_ragged_rows(text, header, name)) from None
     frame = table.to_pandas().astype("str")
     if frame.empty:
-        raise RawDataError([Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")])
+        raise RawDataError(
+            [Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")]
+        )
     frame = frame.apply(lambda column: column.str.strip())
     return frame.mask(frame == "")

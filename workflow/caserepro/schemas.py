@@ -320,3 +320,17 @@ RELATION_COLUMNS: dict[str, str] = {
     "a change claim names its start timepoint": "from_timepoint",
     "a range claim states its low and high value": "stated_low+stated_high",
 }
+
+#: The other tables a cross-table check relies on: when one of them fails its own checks, the
+#: check's verdicts are echoes of that failure and are left out of the report.
+RELATION_SOURCES: dict[str, tuple[str, ...]] = {
+    "parameter is in the data dictionary": ("dictionary",),
+    "parameter is in the data dictionary or a composite row": ("dictionary",),
+    "unit is the data dictionary's unit for the parameter": ("dictionary",),
+    "value lies in the data dictionary's plausible range": ("dictionary",),
+    "case_id is in cases.csv": ("cases",),
+    "timepoint is in timepoints.csv for this case": ("timepoints",),
+    "from_timepoint is in timepoints.csv for this case": ("timepoints",),
+    "method is in methods.csv": ("methods",),
+    "infusions are numbered in the order of their months (visits in order)": ("timepoints",),
+}

@@ -44,44 +44,67 @@ _FRIENDLY = [
         re.escape(f"str_matches('{schemas.CASE_ID}')"),
         "is a case code (letters, digits, -_. ; no spaces)",
     ),
+    (r"^isin\((.*)\)$", r"is one of the allowed values \1"),
+    (r"^greater_than_or_equal_to\((.*)\)$", r"is at least \1"),
+    (r"^less_than_or_equal_to\((.*)\)$", r"is at most \1"),
+    (r"^greater_than\((.*)\)$", r"is greater than \1"),
+    (r"^less_than\((.*)\)$", r"is less than \1"),
 ]
 
 
 def _friendly(check: str) -> str:
     for pattern, words in _FRIENDLY:
         if re.search(pattern, check):
-            return words
+            return re.sub(pattern, words, check)
     return check
+
+
+def _blank(value: object) -> bool:
+    """True for None, NaN and pd.NA (and False for any container, unlike pd.isna)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _cell(frame: pd.DataFrame, index: object, column: str) -> str:
     """A cell as the report shows it: its text quoted, or `blank`; key columns joined by '+'."""
-    values = [frame.at[index, c] for c in column.split("+")]
+    values = [frame.at[index, c] for c in column.split("+") if c in frame.columns]
     shown = ["" if pd.isna(v) else str(v) for v in values]
     if all(pd.isna(v) for v in values):
         return "blank"
     return repr(shorten("+".join(shown)))
 
 
-def _problems(error: SchemaErrors, name: str, frame: pd.DataFrame, unique: list[str] | None = None) -> list[Problem]:
+def _problems(
+    error: SchemaErrors, name: str, frame: pd.DataFrame, unique: list[str] | None = None
+) -> list[Problem]:
     """Turn pandera's failure cases into Problems that name file, line, column, check and value."""
     problems = []
-    for case in error.failure_cases.itertuples(index=False):
+    cases = error.failure_cases
+    # A column whose text did not convert also fails its dtype and range checks as a whole
+    # column; those echoes say nothing more than "is a whole number" on the cell itself.
+    uncoerced = set(
+        cases.loc[cases["check"].astype("str").str.startswith("coerce_dtype"), "column"]
+    )
+    for case in cases.itertuples(index=False):
         check = str(case.check)
+        if case.column in uncoerced and (check.startswith("dtype(") or _blank(case.index)):
+            continue
         column = schemas.RELATION_COLUMNS.get(check)
         if column is None and isinstance(case.column, str) and case.column in frame.columns:
             column = case.column
         if check == "multiple_fields_uniqueness" and unique:
             column = "+".join(unique)
+        if column is None and isinstance(case.failure_case, dict):
+            # A cell-wise table check: pandera gives {column: value} for each failing row.
+            column = "+".join(c for c in case.failure_case if c in frame.columns) or None
         index = case.index
-        has_row = index is not None and not pd.isna(index) and index in frame.index
+        has_row = not _blank(index) and index in frame.index
         if check in ("column_in_schema", "column_in_dataframe"):
             column, value = str(case.failure_case), repr(str(case.failure_case))
             line = HEADER_LINE
         elif has_row and column is not None:
             value, line = _cell(frame, index, column), line_of(index)
         else:
-            value = repr(shorten(str(case.failure_case))) if not pd.isna(case.failure_case) else "blank"
+            value = "blank" if _blank(case.failure_case) else repr(shorten(str(case.failure_case)))
             line = line_of(index) if has_row else None
         problems.append(Problem(name, line, column, _friendly(check), value))
     return list(dict.fromkeys(problems))
@@ -97,20 +120,50 @@ def _check(
         return None, _problems(error, name, frame, unique)
 
 
+def _lenient(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Best-effort typed copy of a table that failed its own checks, so the checks across tables
+    still run in the same pass (numbers that do not parse become missing, duplicate keys keep the
+    first row); None if a column is missing, as no cross-table check can use the table then."""
+    columns = model.to_schema().columns
+    if not set(columns) <= set(frame.columns):
+        return None
+    numeric = [n for n, c in columns.items() if str(c.dtype) in ("int64", "Int64", "float64")]
+    lenient = frame.assign(**{n: pd.to_numeric(frame[n], errors="coerce") for n in numeric})
+    keys = getattr(model.Config, "unique", None) or [n for n, c in columns.items() if c.unique]
+    return lenient.drop_duplicates(subset=keys) if keys else lenient
+
+
 def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """Check every table alone, then the tables together; raise RawDataError listing all problems."""
+    """Check every table alone, then the tables together; raise RawDataError listing all problems.
+
+    Both layers run in one pass even when a table fails alone, so one run reports every problem;
+    a cross-table problem is left out when it could be a mere echo: on a cell already reported,
+    or when the table it checks against (e.g. cases.csv for a case_id) is itself broken.
+    """
     problems: list[Problem] = []
     typed: dict[str, pd.DataFrame] = {}
+    usable: dict[str, pd.DataFrame] = {}
+    broken: set[str] = set()
     for table, frame in raw.items():
-        result, found = _check(schemas.TABLE_SCHEMAS[table], frame, names[table])
+        model = schemas.TABLE_SCHEMAS[table]
+        result, found = _check(model, frame, names[table])
         problems += found
         if result is not None:
-            typed[table] = result
+            typed[table] = usable[table] = result
+        else:
+            broken.add(table)
+            if (lenient := _lenient(model, frame)) is not None:
+                usable[table] = lenient
+    reported = {(p.file, p.line, p.column) for p in problems}
     for table, enrich in ENRICHERS.items():
-        if table in typed and all(need in typed for need in NEEDS[table]):
-            enriched = enrich(typed)
-            _, found = _check(schemas.RELATION_SCHEMAS[table], enriched, names[table])
-            problems += found
+        if table in usable and all(need in usable for need in NEEDS[table]):
+            _, found = _check(schemas.RELATION_SCHEMAS[table], enrich(usable), names[table])
+            problems += [
+                p
+                for p in found
+                if (p.file, p.line, p.column) not in reported
+                and not broken & set(schemas.RELATION_SOURCES.get(p.check, ()))
+            ]
     if problems:
         raise RawDataError(problems)
     m = typed["measurements"]
