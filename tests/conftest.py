@@ -53,6 +53,29 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     return result
 
 
+def edit_measurement(
+    raw_dir: Path,
+    timepoint: str,
+    parameter: str,
+    source: str,
+    value: str,
+    method: str | None = None,
+) -> None:
+    """Change one printed value in a copy of measurements.csv (method: only rows of that method)."""
+    path = raw_dir / "measurements.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    hit = (
+        (frame["timepoint"] == timepoint)
+        & (frame["parameter"] == parameter)
+        & (frame["source"] == source)
+    )
+    if method is not None:
+        hit &= frame["method"] == method
+    assert hit.sum() == 1, f"{timepoint}/{parameter}/{source}/{method} matches {hit.sum()} rows"
+    frame.loc[hit, "value"] = value
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
 @pytest.fixture(scope="session")
 def tables() -> dict[str, pd.DataFrame]:
     """The paper's raw data, validated and typed."""

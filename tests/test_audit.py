@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,7 +11,7 @@ import yaml
 from caserepro import paths
 from caserepro.audit import CHECKS, COLUMNS, VERDICTS, Grading, audit, run_audit
 from caserepro.validate import load_raw
-from conftest import RAW_DIR, REPO
+from conftest import RAW_DIR, REPO, edit_measurement
 
 #: Columns that identify one check (a verdict's key, stable when a value changes).
 KEY = ["check", "case_id", "parameter", "timepoint", "method", "source", "against"]
@@ -30,22 +29,6 @@ def checks(tables, config) -> pd.DataFrame:
 
 def verdicts(frame: pd.DataFrame) -> pd.Series:
     return frame.assign(method=frame["method"].fillna("")).set_index(KEY)["verdict"]
-
-
-def edit_measurement(
-    raw_dir: Path, timepoint: str, parameter: str, source: str, value: str
-) -> None:
-    """Change one printed value in a copy of measurements.csv."""
-    path = raw_dir / "measurements.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    hit = (
-        (frame["timepoint"] == timepoint)
-        & (frame["parameter"] == parameter)
-        & (frame["source"] == source)
-    )
-    assert hit.sum() == 1
-    frame.loc[hit, "value"] = value
-    frame.to_csv(path, index=False, lineterminator="\n")
 
 
 def flipped(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from caserepro.formatting import format_printed
 from caserepro.tables import table1, table2
 from caserepro.validate import load_raw
-from conftest import EXPECTED, RAW_DIR
+from conftest import EXPECTED, RAW_DIR, edit_measurement
 
 
 def expected_rows(name: str) -> list[list[str]]:
@@ -21,23 +20,6 @@ def expected_rows(name: str) -> list[list[str]]:
 
 def grid_rows(grid) -> list[list[str]]:
     return grid.header + grid.body
-
-
-def edit_measurement(
-    raw_dir: Path, timepoint: str, parameter: str, source: str, value: str, method: str = ""
-) -> None:
-    """Change one printed value in a copy of measurements.csv."""
-    path = raw_dir / "measurements.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    hit = (
-        (frame["timepoint"] == timepoint)
-        & (frame["parameter"] == parameter)
-        & (frame["source"] == source)
-    )
-    hit &= frame["method"] == method
-    assert hit.sum() == 1
-    frame.loc[hit, "value"] = value
-    frame.to_csv(path, index=False, lineterminator="\n")
 
 
 @pytest.mark.parametrize(("name", "build"), [("table1", table1), ("table2", table2)])

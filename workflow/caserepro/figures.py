@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from caserepro import paths
+from caserepro.audit import CONTRACT_COLUMNS as AUDIT_COLUMNS
 from caserepro.formatting import format_printed
 from caserepro.io import write_text
 from caserepro.relations import printed_decimals
@@ -514,19 +515,6 @@ def _mri_text(
 # Consistency audit
 
 
-#: Columns of results/audit/consistency.csv (contract in DESIGN.md).
-AUDIT_COLUMNS: tuple[str, ...] = (
-    "check",
-    "case_id",
-    "parameter",
-    "timepoint",
-    "source",
-    "reported",
-    "expected_low",
-    "expected_high",
-    "verdict",
-    "detail",
-)
 _NUMBER = r"-?\d+(?:\.\d+)?"
 
 
