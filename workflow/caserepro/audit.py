@@ -60,7 +60,8 @@ CHECKS = (
     "claim_above",
     "claim_within",
 )
-COLUMNS = [
+#: The columns of results/audit/consistency.csv that DESIGN.md fixes (the figures rely on them).
+CONTRACT_COLUMNS: tuple[str, ...] = (
     "check",
     "case_id",
     "parameter",
@@ -71,9 +72,9 @@ COLUMNS = [
     "expected_high",
     "verdict",
     "detail",
-    "method",
-    "against",
-]
+)
+#: All columns: the contract, then which method and what the value was compared against.
+COLUMNS = [*CONTRACT_COLUMNS, "method", "against"]
 #: Decimals of expected_low / expected_high in the output.
 ROUND = 4
 _SEVERITY = {"consistent": 0, "minor": 1, "inconsistent": 2, "not_checkable": -1}
@@ -435,7 +436,7 @@ def check_repeated_values(tables: dict[str, pd.DataFrame], grading: Grading) -> 
         + " prints "
         + pairs["shown_ref"]
     )
-    hint = (pairs["_row"].astype("str") + "|" + pairs["source_ref"]).map(swapped)
+    hint = (pairs["_row"].astype("str") + "|" + pairs["source_ref"]).map(swapped).astype("str")
     hint = hint.where(~pairs["_meets"])
     detail = detail + ("; it matches the " + hint + " value there (methods swapped?)").fillna("")
     base = pairs.assign(against=pairs["source_ref"])
