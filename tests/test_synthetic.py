@@ -1,0 +1,173 @@
+"""Synthetic cohorts: seeded, shaped like the paper's case, plausible, marked synthetic, and valid."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from caserepro.paths import RAW_TABLES, raw_file
+from caserepro.synthetic import (
+    CODEBOOK,
+    PREFIX,
+    format_fixed,
+    marker,
+    synthetic_cohort,
+    write_cohort,
+)
+from caserepro.validate import load_raw
+from conftest import RAW_DIR, copy_repo, run_snakemake
+
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory, tables):
+    folder = tmp_path_factory.mktemp("cohort")
+    write_cohort(synthetic_cohort(tables, 5, SEED, inconsistencies=3), folder, RAW_DIR, SEED)
+    return folder
+
+
+def digest(folder) -> dict[str, str]:
+    return {t: hashlib.sha256(raw_file(folder, t).read_bytes()).hexdigest() for t in RAW_TABLES}
+
+
+def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tables, tmp_path, cohort):
+    write_cohort(
+        synthetic_cohort(tables, 5, SEED, inconsistencies=3), tmp_path / "again", RAW_DIR, SEED
+    )
+    write_cohort(
+        synthetic_cohort(tables, 5, SEED + 1, inconsistencies=3),
+        tmp_path / "other",
+        RAW_DIR,
+        SEED + 1,
+    )
+    assert digest(tmp_path / "again") == digest(cohort)
+    assert digest(tmp_path / "other")["measurements"] != digest(cohort)["measurements"]
+
+
+def test_cohort_passes_the_pipeline_validation(cohort):
+    validated = load_raw(cohort)
+    assert validated["cases"]["case_id"].tolist() == [f"{PREFIX}{i:06d}" for i in range(1, 6)]
+
+
+def test_every_case_has_the_template_cases_shape(cohort, tables):
+    validated = load_raw(cohort)
+    for table in ("timepoints", "infusions", "measurements", "claims"):
+        per_case = validated[table].groupby("case_id").size()
+        assert (per_case == len(tables[table])).all(), table
+    for table in CODEBOOK:
+        assert raw_file(cohort, table).read_bytes() == raw_file(RAW_DIR, table).read_bytes()
+
+
+def test_every_case_row_is_marked_synthetic(cohort):
+    validated = load_raw(cohort)
+    for table in ("cases", "timepoints", "infusions", "measurements", "claims"):
+        assert validated[table]["case_id"].str.startswith(PREFIX).all(), table
+    assert (validated["cases"]["source"] == marker(SEED)).all()
+    assert validated["measurements"]["note"].str.startswith(marker(SEED)).all()
+    assert "SYNTHETIC" in (cohort / "README.md").read_text()
+
+
+def test_volumes_ef_and_stroke_volume_agree_within_printed_rounding(cohort):
+    m = load_raw(cohort)["measurements"]
+    m = m[m["source"].isin(["Table 1", "Table 2"])]
+    wide = m.pivot_table(
+        index=["case_id", "timepoint", "modality", "method"],
+        columns="parameter",
+        values="value_num",
+        dropna=False,
+    ).dropna(subset=["lv_edv", "lv_esv", "lvef"])
+    ef = (wide["lv_edv"] - wide["lv_esv"]) / wide["lv_edv"] * 100
+    assert len(wide) > 0
+    assert ((ef - wide["lvef"]).abs() < 1.5).all()
+    mri = wide.dropna(subset=["stroke_volume"])
+    assert ((mri["lv_edv"] - mri["lv_esv"] - mri["stroke_volume"]).abs() < 1.0).all()
+
+
+def test_values_stay_inside_the_dictionarys_plausible_range(tmp_path, tables):
+    folder = tmp_path / "big"
+    write_cohort(synthetic_cohort(tables, 300, SEED), folder, RAW_DIR, SEED)
+    m = load_raw(folder)["measurements"].merge(tables["dictionary"], on="parameter")
+    assert m["value_num"].between(m["min"], m["max"]).all()
+
+
+def test_restated_values_agree_unless_injected(cohort):
+    m = load_raw(cohort)["measurements"]
+    keys = ["case_id", "timepoint", "modality", "method", "parameter"]
+    injected = m["note"].str.contains("injected inconsistency")
+    assert injected.sum() == 3
+    spread = m[~injected].fillna({"method": ""}).groupby(keys)["value_num"].nunique()
+    assert (spread == 1).all()
+    # Each injected row disagrees with the value its case's other sources state.
+    clean = m[~injected].fillna({"method": ""}).groupby(keys)["value_num"].first()
+    hits = m[injected].fillna({"method": ""}).set_index(keys)["value_num"]
+    assert (clean.reindex(hits.index) != hits).all()
+
+
+def test_refuses_to_write_into_the_template_folder(tables):
+    with pytest.raises(ValueError, match="template folder"):
+        write_cohort(synthetic_cohort(tables, 1, SEED), RAW_DIR, RAW_DIR, SEED)
+
+
+def test_format_fixed_prints_each_value_with_its_own_decimals():
+    printed = format_fixed(np.array([12567.0, 264.0, 38.644, -0.5, 3.0]), np.array([0, 1, 2, 1, 2]))
+    assert printed.tolist() == ["12567", "264.0", "38.64", "-0.5", "3.00"]
+
+
+def test_range_claims_state_the_synthetic_values_range(cohort):
+    validated = load_raw(cohort)
+    claims = validated["claims"]
+    ranges = claims[claims["kind"] == "range"].iloc[0]
+    m = validated["measurements"]
+    stated = m[
+        (m["case_id"] == ranges["case_id"])
+        & (m["timepoint"] == ranges["timepoint"])
+        & (m["parameter"] == ranges["parameter"])
+        & (m["modality"] == ranges["modality"])
+    ]["value_num"]
+    assert float(ranges["stated_low"]) == stated.min()
+    assert float(ranges["stated_high"]) == stated.max()
+
+
+def test_synthetic_cohort_is_a_dict_of_every_raw_table(tables):
+    out = synthetic_cohort(tables, 2, SEED)
+    assert list(out) == list(RAW_TABLES)
+    assert all(isinstance(frame, pd.DataFrame) for frame in out.values())
+
+
+def _job_count(output: str) -> int:
+    return int(re.search(r"^total\s+(\d+)$", output, re.MULTILINE).group(1))
+
+
+@pytest.mark.e2e
+def test_number_of_jobs_does_not_grow_with_the_number_of_cases(tables, tmp_path):
+    root = copy_repo(tmp_path / "repo")
+    counts = {}
+    for cases in (1, 40):
+        folder = tmp_path / f"cohort-{cases}"
+        write_cohort(synthetic_cohort(tables, cases, SEED), folder, RAW_DIR, SEED)
+        result = run_snakemake(
+            root,
+            "-n",
+            "--config",
+            f"raw_dir={folder}",
+            f"results_dir={tmp_path / f'results-{cases}'}",
+        )
+        counts[cases] = _job_count(result.stdout + result.stderr)
+    assert counts[1] == counts[40] > 1
+
+
+def test_audit_of_a_clean_synthetic_case_finds_every_restated_value_consistent(tables, tmp_path):
+    """Regression: with no value matching the other MRI method, the 'swapped?' hint used to crash."""
+    import yaml
+    from caserepro.audit import run_audit
+
+    write_cohort(synthetic_cohort(tables, 1, 1), tmp_path, RAW_DIR, 1)
+    config = yaml.safe_load((RAW_DIR.parents[1] / "config.yaml").read_text(encoding="utf-8"))
+    checks = run_audit(load_raw(tmp_path), config).checks
+    repeated = checks[checks["check"] == "repeated_value"]
+    assert len(repeated) > 0
+    assert set(repeated["verdict"]) == {"consistent"}
