@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from caserepro.validate import load_raw
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,6 +75,12 @@ def edit_measurement(
     assert hit.sum() == 1, f"{timepoint}/{parameter}/{source}/{method} matches {hit.sum()} rows"
     frame.loc[hit, "value"] = value
     frame.to_csv(path, index=False, lineterminator="\n")
+
+
+@pytest.fixture(scope="session")
+def config() -> dict:
+    """config.yaml as shipped (tests that change it deep-copy it first)."""
+    return yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -7,19 +7,13 @@ import shutil
 
 import pandas as pd
 import pytest
-import yaml
 from caserepro import paths
 from caserepro.audit import CHECKS, COLUMNS, VERDICTS, Grading, audit, run_audit
 from caserepro.validate import load_raw
-from conftest import RAW_DIR, REPO, edit_measurement
+from conftest import RAW_DIR, edit_measurement
 
 #: Columns that identify one check (a verdict's key, stable when a value changes).
 KEY = ["check", "case_id", "parameter", "timepoint", "method", "source", "against"]
-
-
-@pytest.fixture(scope="module")
-def config() -> dict:
-    return yaml.safe_load((REPO / "config.yaml").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,7 @@ from caserepro.figures import (
     timeline_figure,
     write_figure,
 )
-from conftest import REPO, run_snakemake
-
-
-@pytest.fixture(scope="module")
-def config() -> dict:
-    return yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+from conftest import run_snakemake
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import copy
 
 import pandas as pd
 import pytest
-import yaml
 from caserepro import paths
 from caserepro.metrics import (
     change_from_baseline,
@@ -17,12 +16,11 @@ from caserepro.metrics import (
     remodelling,
     to_csv,
 )
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def thresholds() -> dict:
-    return yaml.safe_load((REPO / "config.yaml").read_text())["thresholds"]
+def thresholds(config) -> dict:
+    return config["thresholds"]
 
 
 def printed_values(tables, parameter: str, source: str) -> pd.DataFrame:

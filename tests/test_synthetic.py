@@ -160,13 +160,13 @@ def test_number_of_jobs_does_not_grow_with_the_number_of_cases(tables, tmp_path)
     assert counts[1] == counts[40] > 1
 
 
-def test_audit_of_a_clean_synthetic_case_finds_every_restated_value_consistent(tables, tmp_path):
+def test_audit_of_a_clean_synthetic_case_finds_every_restated_value_consistent(
+    tables, config, tmp_path
+):
     """Regression: with no value matching the other MRI method, the 'swapped?' hint used to crash."""
-    import yaml
     from caserepro.audit import run_audit
 
     write_cohort(synthetic_cohort(tables, 1, 1), tmp_path, RAW_DIR, 1)
-    config = yaml.safe_load((RAW_DIR.parents[1] / "config.yaml").read_text(encoding="utf-8"))
     checks = run_audit(load_raw(tmp_path), config).checks
     repeated = checks[checks["check"] == "repeated_value"]
     assert len(repeated) > 0
