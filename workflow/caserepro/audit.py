@@ -26,6 +26,7 @@ timepoint, source, reported, expected_low, expected_high, verdict, detail; then 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +96,21 @@ class Grading:
 
 def num(values: pd.Series) -> pd.Series:
     """Numbers for a detail text: up to four decimals, no trailing zeros ('23.0769', '20', 'inf')."""
-    return values.astype("float64").round(ROUND).map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    rounded = values.astype("float64").round(ROUND)
+    return _each_distinct(rounded, lambda v: "" if pd.isna(v) else f"{v:g}")
+
+
+def _each_distinct(values: pd.Series, text: Callable[[float], str]) -> pd.Series:
+    """`values.map(text)` for float64 values, calling `text` once per distinct value.
+
+    Factorising the bit patterns keeps -0.0 apart from 0.0 (they print differently) and needs no
+    special case for missing values.
+    """
+    if values.dtype != "float64":
+        return values.map(text)
+    codes, bits = pd.factorize(values.to_numpy().view("int64"))
+    distinct = pd.Series(bits.view("float64")).map(text)
+    return distinct.take(codes).set_axis(values.index).rename(values.name)
 
 
 def joined(keys: pd.Series, words: pd.Series, sep: str) -> pd.Series:
@@ -135,7 +150,7 @@ def grade(
 
 
 def _gap_text(graded: pd.DataFrame) -> pd.Series:
-    rel = (100 * graded["relative_gap"]).round(2).map(lambda v: f"{v:g}")
+    rel = _each_distinct((100 * graded["relative_gap"]).round(2), lambda v: f"{v:g}")
     text = "; gap " + num(graded["gap"]) + " (" + rel + " % of reported)"
     text = text.mask(
         graded["gap"] == 0, "; the intervals only touch at an end (neighbouring values)"

@@ -63,8 +63,14 @@ def _citation(group: dict) -> str:
 def timepoint_order(timepoints: pd.DataFrame) -> pd.DataFrame:
     """Each case's timepoints with their month span and rank in time (file order breaks ties)."""
     t = timepoints[["case_id", "timepoint", "date"]].copy()
-    span = month_span(t["date"])
-    t = t.assign(start_month=span.lo, end_month=span.hi, _row=np.arange(len(t)))
+    # Each distinct date is parsed once (a cohort has few), then spread back over the rows.
+    codes, dates = pd.factorize(t["date"], use_na_sentinel=False)
+    span = month_span(pd.Series(dates))
+    t = t.assign(
+        start_month=span.lo.to_numpy()[codes],
+        end_month=span.hi.to_numpy()[codes],
+        _row=np.arange(len(t)),
+    )
     t = t.sort_values(["case_id", "start_month", "_row"], kind="stable")
     t["rank"] = t.groupby("case_id").cumcount()
     return t.drop(columns="_row").reset_index(drop=True)

@@ -10,10 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from caserepro.errors import Problem, RawDataError, shorten
@@ -37,9 +41,23 @@ def _field_at(prefix: str) -> int:
     return max(len(next(csv.reader([prefix]), [""])) - 1, 0)
 
 
+@cache
+def _whitespace() -> str:
+    """Every character Python's str.strip() removes (str.isspace(), which is what `\\s` matches),
+    so cells are trimmed exactly like it, NBSP and the other Unicode spaces included."""
+    points = np.arange(sys.maxunicode + 1, dtype="<u4")
+    points = points[(points < 0xD800) | (points > 0xDFFF)]  # surrogates are not characters
+    return "".join(re.findall(r"\s", points.tobytes().decode("utf-32-le")))
+
+
+def _trimmed_or_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells with surrounding whitespace removed (str.strip semantics); blank cells become null."""
+    trimmed = pc.utf8_trim(column, characters=_whitespace())
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
 def _decode(data: bytes, name: str) -> str:
-    if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM) :]
+    """The text of `data` (its byte-order mark already removed); RawDataError if not UTF-8."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -129,8 +147,13 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
     """Read one raw table as text cells (blank cells become missing); raise RawDataError if malformed."""
     path = Path(path)
     name = name or str(path)
-    text = _decode(path.read_bytes(), name)
-    if not text.strip():
+    data = path.read_bytes()
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
+    # Decoding checks the whole file is UTF-8; the text itself is only read for the header and
+    # to locate errors. Pyarrow parses the original bytes, which are the text's UTF-8 encoding.
+    text = _decode(data, name)
+    if not text or text.isspace():  # the same as `not text.strip()`, without copying the text
         raise RawDataError(
             [
                 Problem(
@@ -143,7 +166,7 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
         raise RawDataError(problems)
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
             convert_options=pacsv.ConvertOptions(
                 column_types={column: pa.string() for column in header},
@@ -153,10 +176,9 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
         )
     except pa.ArrowInvalid:
         raise RawDataError(_ragged_rows(text, header, name)) from None
-    frame = table.to_pandas().astype("str")
-    if frame.empty:
+    if table.num_rows == 0:
         raise RawDataError(
             [Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")]
         )
-    frame = frame.apply(lambda column: column.str.strip())
-    return frame.mask(frame == "")
+    table = pa.Table.from_arrays([_trimmed_or_null(c) for c in table.columns], names=header)
+    return table.to_pandas().astype("str")

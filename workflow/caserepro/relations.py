@@ -30,20 +30,39 @@ def _first_below_second(frame: pd.DataFrame, first: str, second: str) -> pd.Seri
 
 def printed_decimals(printed: pd.Series) -> pd.Series:
     """Digits after the decimal point of numbers as printed ('38.64' -> 2, '264.0' -> 1, '20' -> 0)."""
-    after = printed.str.partition(".")[2]
-    return after.str.len().fillna(0).astype("int64")
+    point = printed.str.find(".")
+    after = (printed.str.len() - point - 1).where(point >= 0, 0)
+    return after.fillna(0).astype("int64")
+
+
+def _numeric(printed: pd.Series) -> pd.Series:
+    """`pd.to_numeric(printed, errors="coerce")`, parsing each distinct text only once."""
+    codes, uniques = pd.factorize(printed, use_na_sentinel=False)
+    numbers = pd.to_numeric(pd.Series(uniques), errors="coerce")
+    return numbers.take(codes).set_axis(printed.index).rename(printed.name)
+
+
+def _lookup(keys: pd.Series, table: pd.DataFrame, columns: list[str]) -> dict[str, pd.Series]:
+    """`keys.map(table[column])` for each column, looking each distinct key up only once."""
+    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    distinct = pd.Series(uniques)
+    return {
+        column: distinct.map(table[column]).take(codes).set_axis(keys.index).rename(keys.name)
+        for column in columns
+    }
 
 
 def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Measurements with numeric value, printed decimals, dictionary facts and key checks."""
     m = tables["measurements"]
     dictionary = tables["dictionary"].set_index("parameter")
+    facts = _lookup(m["parameter"], dictionary, ["unit", "min", "max"])
     m = m.assign(
-        value_num=pd.to_numeric(m["value"], errors="coerce"),
+        value_num=_numeric(m["value"]),
         decimals=printed_decimals(m["value"]),
-        dict_unit=m["parameter"].map(dictionary["unit"]),
-        dict_min=m["parameter"].map(dictionary["min"]),
-        dict_max=m["parameter"].map(dictionary["max"]),
+        dict_unit=facts["unit"],
+        dict_min=facts["min"],
+        dict_max=facts["max"],
         case_known=m["case_id"].isin(tables["cases"]["case_id"]),
         timepoint_known=_pairs_known(
             m, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]
@@ -58,8 +77,9 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def _month_number(date: pd.Series) -> pd.Series:
     """Months since year 0 for 'YYYY-MM' dates; missing for year-only dates."""
-    parts = date.str.extract(r"^(\d{4})-(\d{2})$").astype("float")
-    return parts[0] * 12 + parts[1] - 1
+    codes, dates = pd.factorize(date, use_na_sentinel=False)  # parse each distinct date once
+    parts = pd.Series(dates).str.extract(r"^(\d{4})-(\d{2})$").astype("float")
+    return (parts[0] * 12 + parts[1] - 1).take(codes).set_axis(date.index)
 
 
 def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
