@@ -69,7 +69,11 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         ),
         method_known=m["method"].isna() | m["method"].isin(tables["methods"]["method"]),
     )
+    unknown = m["dict_unit"].isna()
     return m.assign(
+        parameter_known=~unknown,
+        unit_matches=unknown | (m["unit"] == m["dict_unit"]),
+        value_plausible=unknown | m["value_num"].between(m["dict_min"], m["dict_max"]),
         esv_below_edv=_first_below_second(m, "lv_esv", "lv_edv"),
         systolic_above_diastolic=_first_below_second(m, "dbp", "sbp"),
     )

@@ -3,11 +3,15 @@
 Two layers, both lazy so that one run reports every problem:
 1. each table alone (`CaseTable`, `MeasurementTable`, ...): columns, types, codes, vocabularies,
    duplicates, and the rule that the case table holds no direct identifiers;
-2. the tables together (`MeasurementRelations`, ...): units and plausible ranges from the data
-   dictionary, keys that must exist in another table, ESV < EDV, systolic > diastolic, visits in order.
+2. the tables together (`RELATIONS`, one `Relation` per rule, checked by `relation_schema`):
+   units and plausible ranges from the data dictionary, keys that must exist in another table,
+   ESV < EDV, systolic > diastolic, visits in order. `relations.enrich_<table>` computes each
+   rule's flag column; the rule's name, blamed column and source tables are written once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
@@ -201,136 +205,115 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
-class MeasurementRelations(pa.DataFrameModel):
-    """Measurements joined with the dictionary, timepoints and cases (see `relations.enrich`)."""
+@dataclass(frozen=True)
+class Relation:
+    """A rule across tables: `relations.enrich_<table>` adds the boolean column `flag` (True = the
+    row keeps the rule); the report blames the raw `column`; the rule relies on the `sources`
+    tables, so a failure there makes this rule's verdicts mere echoes."""
 
-    @pa.dataframe_check(name="parameter is in the data dictionary")
-    def parameter_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["dict_unit"].notna()
-
-    @pa.dataframe_check(name="unit is the data dictionary's unit for the parameter")
-    def unit_matches(cls, df: pd.DataFrame) -> pd.Series:
-        return df["dict_unit"].isna() | (df["unit"] == df["dict_unit"])
-
-    @pa.dataframe_check(name="value lies in the data dictionary's plausible range")
-    def value_plausible(cls, df: pd.DataFrame) -> pd.Series:
-        return df["dict_unit"].isna() | df["value_num"].between(df["dict_min"], df["dict_max"])
-
-    @pa.dataframe_check(name="case_id is in cases.csv")
-    def case_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["case_known"]
-
-    @pa.dataframe_check(name="timepoint is in timepoints.csv for this case")
-    def timepoint_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["timepoint_known"]
-
-    @pa.dataframe_check(name="method is in methods.csv")
-    def method_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["method_known"]
-
-    @pa.dataframe_check(name="ESV is smaller than EDV of the same examination")
-    def esv_below_edv(cls, df: pd.DataFrame) -> pd.Series:
-        return df["esv_below_edv"]
-
-    @pa.dataframe_check(name="systolic is above diastolic pressure of the same reading")
-    def systolic_above_diastolic(cls, df: pd.DataFrame) -> pd.Series:
-        return df["systolic_above_diastolic"]
+    check: str
+    flag: str
+    column: str
+    sources: tuple[str, ...] = ()
 
 
-class TimepointRelations(pa.DataFrameModel):
-    """Timepoints with their case and their infusion order (see `relations.enrich`)."""
+_CASE = Relation("case_id is in cases.csv", "case_known", "case_id", ("cases",))
+_TIMEPOINT = Relation(
+    "timepoint is in timepoints.csv for this case", "timepoint_known", "timepoint", ("timepoints",)
+)
+_PARAMETER = Relation(
+    "parameter is in the data dictionary", "parameter_known", "parameter", ("dictionary",)
+)
 
-    @pa.dataframe_check(name="case_id is in cases.csv")
-    def case_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["case_known"]
-
-    @pa.dataframe_check(
-        name="date equals the first infusion's month plus months_after_first_infusion"
-    )
-    def date_matches_months(cls, df: pd.DataFrame) -> pd.Series:
-        return df["date_matches_months"]
-
-
-class InfusionRelations(pa.DataFrameModel):
-    """Infusions with their timepoint (see `relations.enrich`)."""
-
-    @pa.dataframe_check(name="case_id is in cases.csv")
-    def case_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["case_known"]
-
-    @pa.dataframe_check(name="timepoint is in timepoints.csv for this case")
-    def timepoint_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["timepoint_known"]
-
-    @pa.dataframe_check(
-        name="infusions are numbered in the order of their months (visits in order)"
-    )
-    def visits_in_order(cls, df: pd.DataFrame) -> pd.Series:
-        return df["visits_in_order"]
-
-
-class ClaimRelations(pa.DataFrameModel):
-    """Claims joined with the dictionary and timepoints (see `relations.enrich`)."""
-
-    @pa.dataframe_check(name="parameter is in the data dictionary")
-    def parameter_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["parameter_known"]
-
-    @pa.dataframe_check(name="timepoint is in timepoints.csv for this case")
-    def timepoint_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["timepoint_known"]
-
-    @pa.dataframe_check(name="from_timepoint is in timepoints.csv for this case")
-    def from_timepoint_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["from_timepoint_known"]
-
-
-class LayoutRelations(pa.DataFrameModel):
-    """Table layout rows joined with the dictionary (see `relations.enrich`)."""
-
-    @pa.dataframe_check(name="parameter is in the data dictionary or a composite row")
-    def parameter_known(cls, df: pd.DataFrame) -> pd.Series:
-        return df["parameter_known"]
-
-
-RELATION_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
-    "measurements": MeasurementRelations,
-    "timepoints": TimepointRelations,
-    "infusions": InfusionRelations,
-    "claims": ClaimRelations,
-    "table_layout": LayoutRelations,
+#: Every cross-table rule, by the table whose rows it checks.
+RELATIONS: dict[str, tuple[Relation, ...]] = {
+    "measurements": (
+        _PARAMETER,
+        Relation(
+            "unit is the data dictionary's unit for the parameter",
+            "unit_matches",
+            "unit",
+            ("dictionary",),
+        ),
+        Relation(
+            "value lies in the data dictionary's plausible range",
+            "value_plausible",
+            "value",
+            ("dictionary",),
+        ),
+        _CASE,
+        _TIMEPOINT,
+        Relation("method is in methods.csv", "method_known", "method", ("methods",)),
+        Relation("ESV is smaller than EDV of the same examination", "esv_below_edv", "value"),
+        Relation(
+            "systolic is above diastolic pressure of the same reading",
+            "systolic_above_diastolic",
+            "value",
+        ),
+    ),
+    "timepoints": (
+        _CASE,
+        Relation(
+            "date equals the first infusion's month plus months_after_first_infusion",
+            "date_matches_months",
+            "date",
+        ),
+    ),
+    "infusions": (
+        _CASE,
+        _TIMEPOINT,
+        Relation(
+            "infusions are numbered in the order of their months (visits in order)",
+            "visits_in_order",
+            "infusion",
+            ("timepoints",),
+        ),
+    ),
+    "claims": (
+        _PARAMETER,
+        _TIMEPOINT,
+        Relation(
+            "from_timepoint is in timepoints.csv for this case",
+            "from_timepoint_known",
+            "from_timepoint",
+            ("timepoints",),
+        ),
+    ),
+    "table_layout": (
+        Relation(
+            "parameter is in the data dictionary or a composite row",
+            "parameter_known",
+            "parameter",
+            ("dictionary",),
+        ),
+    ),
 }
 
-#: The raw column a relational check is about, for the error report.
-RELATION_COLUMNS: dict[str, str] = {
-    "parameter is in the data dictionary": "parameter",
-    "parameter is in the data dictionary or a composite row": "parameter",
-    "unit is the data dictionary's unit for the parameter": "unit",
-    "value lies in the data dictionary's plausible range": "value",
-    "case_id is in cases.csv": "case_id",
-    "timepoint is in timepoints.csv for this case": "timepoint",
-    "from_timepoint is in timepoints.csv for this case": "from_timepoint",
-    "method is in methods.csv": "method",
-    "ESV is smaller than EDV of the same examination": "value",
-    "systolic is above diastolic pressure of the same reading": "value",
-    "date equals the first infusion's month plus months_after_first_infusion": "date",
-    "infusions are numbered in the order of their months (visits in order)": "infusion",
-    # Row-wise rules over several columns of one table: the column a curator should look at.
+
+def _flag(column: str):
+    return lambda df: df[column]
+
+
+def relation_schema(table: str) -> pa.DataFrameSchema:
+    """The pandera schema of a table's cross-table rules, over its enriched frame."""
+    return pa.DataFrameSchema(
+        checks=[pa.Check(_flag(r.flag), name=r.check) for r in RELATIONS[table]]
+    )
+
+
+#: Row-wise rules over several columns of one table: the column a curator should look at.
+_TABLE_RULE_COLUMNS: dict[str, str] = {
     "plausible range has min < max": "min+max",
     "a change claim names its start timepoint": "from_timepoint",
     "a range claim states its low and high value": "stated_low+stated_high",
 }
 
-#: The other tables a cross-table check relies on: when one of them fails its own checks, the
-#: check's verdicts are echoes of that failure and are left out of the report.
+#: The raw column a rule over several columns or tables is about, for the error report.
+RELATION_COLUMNS: dict[str, str] = {
+    r.check: r.column for rules in RELATIONS.values() for r in rules
+} | _TABLE_RULE_COLUMNS
+
+#: The other tables a cross-table check relies on (see `Relation.sources`).
 RELATION_SOURCES: dict[str, tuple[str, ...]] = {
-    "parameter is in the data dictionary": ("dictionary",),
-    "parameter is in the data dictionary or a composite row": ("dictionary",),
-    "unit is the data dictionary's unit for the parameter": ("dictionary",),
-    "value lies in the data dictionary's plausible range": ("dictionary",),
-    "case_id is in cases.csv": ("cases",),
-    "timepoint is in timepoints.csv for this case": ("timepoints",),
-    "from_timepoint is in timepoints.csv for this case": ("timepoints",),
-    "method is in methods.csv": ("methods",),
-    "infusions are numbered in the order of their months (visits in order)": ("timepoints",),
+    r.check: r.sources for rules in RELATIONS.values() for r in rules if r.sources
 }

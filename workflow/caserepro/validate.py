@@ -111,9 +111,9 @@ def _problems(
 
 
 def _check(
-    model: type[pa.DataFrameModel], frame: pd.DataFrame, name: str
+    model: type[pa.DataFrameModel] | pa.DataFrameSchema, frame: pd.DataFrame, name: str
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    unique = getattr(model.Config, "unique", None)
+    unique = getattr(getattr(model, "Config", None), "unique", None)
     try:
         return model.validate(frame, lazy=True), []
     except SchemaErrors as error:
@@ -157,7 +157,7 @@ def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict
     reported = {(p.file, p.line, p.column) for p in problems}
     for table, enrich in ENRICHERS.items():
         if table in usable and all(need in usable for need in NEEDS[table]):
-            _, found = _check(schemas.RELATION_SCHEMAS[table], enrich(usable), names[table])
+            _, found = _check(schemas.relation_schema(table), enrich(usable), names[table])
             problems += [
                 p
                 for p in found
