@@ -6,7 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
@@ -36,3 +39,95 @@ def write_table(path: str | Path, frame: pd.DataFrame) -> None:
 def read_tables(files: dict[str, str | Path]) -> dict[str, pd.DataFrame]:
     """Read validated tables by name."""
     return {name: pd.read_parquet(path) for name, path in files.items()}
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+# The metrics and audit tables are written as CSV. pandas' `to_csv` formats every cell in Python,
+# which at a cohort's millions of rows costs most of a stage's time. `csv_bytes` builds the same
+# bytes column by column in Arrow's C++ kernels; tests/test_io.py holds it to `to_csv` byte for byte.
+
+# Python's repr writes a float in plain digits when 1e-4 <= |x| < 1e16, with ".0" after a whole
+# number; Arrow writes the same shortest digits but switches to an exponent at other points. So
+# Arrow formats every value that it writes without an exponent and Python's repr still would; the
+# rest (rare in clinical data) are formatted by Python.
+_PLAIN_FLOAT_MIN, _PLAIN_FLOAT_BELOW = 1e-4, 1e16
+_NEEDS_QUOTES = r'[",\n]'  # as Python 3.11's csv module (QUOTE_MINIMAL, lineterminator "\n")
+
+
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _float_text(values: pd.Series) -> pa.Array:
+    """Floats as `repr` prints them ('77.0', '1.2987', '1e-05'); missing values as null."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    text = pc.cast(pa.array(numbers, from_pandas=True), pa.large_string())
+    size = np.abs(numbers)
+    unusual = (size != 0) & ((size < _PLAIN_FLOAT_MIN) | (size >= _PLAIN_FLOAT_BELOW))
+    unusual |= pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
+    unusual &= np.isfinite(numbers)
+    whole = pc.invert(pc.match_substring_regex(text, "[.en]"))  # not '.', exponent, nan or inf
+    text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    if unusual.any():
+        cells = text.to_numpy(zero_copy_only=False).astype(object)
+        cells[unusual] = [repr(float(v)) for v in numbers[unusual]]
+        text = pa.array(cells, pa.large_string())
+    return text
+
+
+def _column_text(values: pd.Series) -> pa.Array:
+    """One column's cells as `to_csv` writes them, before quoting; missing values as null."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        flags = pa.array(values.to_numpy(dtype="object", na_value=None), pa.bool_())
+        return pc.if_else(flags, _text("True"), _text("False"))
+    if pd.api.types.is_float_dtype(dtype):
+        return _float_text(values)
+    if pd.api.types.is_integer_dtype(dtype):
+        return pc.cast(pa.array(values, from_pandas=True), pa.large_string())
+    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        plain = isinstance(dtype, pd.StringDtype)
+        cells = values if plain else values.astype("str")  # categories, objects: as str() prints
+        return pa.array(cells, pa.large_string(), from_pandas=True)
+    raise TypeError(f"csv_bytes: column {values.name!r} has dtype {dtype}, which it cannot write")
+
+
+def _quoted(text: pa.Array) -> pa.Array:
+    """Cells with a comma, quote or line break in quotes, inner quotes doubled (QUOTE_MINIMAL)."""
+    needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
+    if not pc.any(needs).as_py():
+        return text
+    escaped = pc.replace_substring(text, '"', '""')
+    return pc.if_else(
+        needs, pc.binary_join_element_wise(_text('"'), escaped, _text('"'), _text("")), text
+    )
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of `frame` exactly as `frame.to_csv(index=False, lineterminator="\\n")` writes it."""
+    header = pa.array([str(name) for name in frame.columns], pa.large_string())
+    header_line = ",".join(_quoted(header).to_pylist()) + "\n"
+    if len(frame) == 0:
+        return header_line.encode("utf-8")
+    cells = [pc.fill_null(_quoted(_column_text(frame[name])), _text("")) for name in frame.columns]
+    if len(cells) == 1:  # a lone empty cell would read back as a blank line, so csv quotes it
+        cells = [pc.if_else(pc.equal(cells[0], _text("")), _text('""'), cells[0])]
+    lines = pc.binary_join_element_wise(*cells, _text(","))
+    lines = pc.binary_join_element_wise(
+        lines, _text(""), _text("\n")
+    )  # each line, then "\n", then nothing
+    return header_line.encode("utf-8") + _concatenated(lines)
+
+
+def _concatenated(lines: pa.Array) -> bytes:
+    """The bytes of every string in a (large) string array, end to end."""
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[
+        lines.offset : lines.offset + len(lines) + 1
+    ]
+    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
+
+
+def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
+    """Write `frame` as CSV (see `csv_bytes`) atomically."""
+    write_bytes(path, csv_bytes(frame))

@@ -1,14 +1,14 @@
 """Derive the metrics tables (SV/EF from volumes, changes, classifications, implied BSA and HR)."""
 
-from caserepro.io import read_tables, write_text
-from caserepro.metrics import derive_metrics, to_csv
+from caserepro.io import read_tables, write_csv, write_text
+from caserepro.metrics import derive_metrics
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 tables = read_tables(dict(snakemake.input.items()))
 derived = derive_metrics(tables, snakemake.params.thresholds)
 for name, frame in derived.items():
-    write_text(snakemake.output[name], to_csv(frame))
+    write_csv(snakemake.output[name], frame)
 write_text(
     snakemake.log[0], "".join(f"{name}: {len(frame)} rows\n" for name, frame in derived.items())
 )
