@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from caserepro.formatting import format_printed
 from caserepro.intervals import (
     Interval,
     ejection_fraction,
@@ -140,3 +141,49 @@ def test_month_span_of_year_and_month_dates(tables):
     length = span.hi - span.lo
     assert (length[t["date"].str.len() == 4] == 12).all()
     assert (length[t["date"].str.len() == 7] == 1).all()
+
+
+def test_product_takes_the_smallest_and_largest_corner_row_by_row():
+    a = Interval(pd.Series([-2.0, 1.0, float("nan")]), pd.Series([3.0, 2.0, 1.0]))
+    b = Interval(pd.Series([4.0, -3.0, 1.0]), pd.Series([5.0, -1.0, 2.0]))
+    product = a * b
+    assert list(product.lo[:2]) == [-10.0, -6.0] and list(product.hi[:2]) == [15.0, -1.0]
+    assert product.missing.tolist() == [False, False, True]
+    scaled = a * 1000.0
+    assert list(scaled.lo[:2]) == [-2000.0, 1000.0] and list(scaled.hi[:2]) == [3000.0, 2000.0]
+
+
+def test_product_of_rows_with_different_labels_aligns_them_first():
+    a = Interval(pd.Series([1.0, 2.0], index=[0, 1]), pd.Series([2.0, 3.0], index=[0, 1]))
+    b = Interval(pd.Series([10.0, 20.0], index=[1, 2]), pd.Series([10.0, 20.0], index=[1, 2]))
+    product = a * b
+    assert list(product.lo.index) == [0, 1, 2]
+    assert product.lo.isna().tolist() == [True, False, True]
+    assert (float(product.lo[1]), float(product.hi[1])) == (20.0, 30.0)
+
+
+def test_printed_keeps_each_rows_label_and_precision():
+    values = pd.Series([20.0, 3.4, 125.0], index=[7, 3, 5], name="v")
+    decimals = pd.Series([0, 1, 0], index=[7, 3, 5], name="v")
+    iv = printed(values, decimals, pd.Series([None, None, "more than"], index=[7, 3, 5]))
+    assert list(iv.lo.index) == [7, 3, 5] and iv.lo.name == "v"
+    assert list(iv.lo) == [19.5, 3.35, 125.0]
+    assert list(iv.hi) == [20.5, 3.45, math.inf]
+    assert printed(values, decimals.rename("d")).lo.name is None
+
+
+def test_month_span_of_repeated_and_missing_dates():
+    span = month_span(pd.Series(["2021-03", "2021", None, "2021-03"], index=[4, 5, 6, 7]))
+    assert list(span.lo.index) == [4, 5, 6, 7]
+    assert span.lo.fillna(-1).tolist() == [2021 * 12 + 2, 2021 * 12, -1, 2021 * 12 + 2]
+    assert span.hi.fillna(-1).tolist() == [2021 * 12 + 3, 2021 * 12 + 12, -1, 2021 * 12 + 3]
+
+
+def test_format_printed_gives_each_row_its_own_decimals():
+    values = pd.Series([0.0, -0.0, 1.25, 1.25, 264.0, 12567.0, 264.0], index=list("abcdefg"))
+    decimals = pd.Series([1, 1, 1, 2, 1, 0, 1], index=list("abcdefg"))
+    text = format_printed(values, decimals)
+    assert list(text) == ["0.0", "-0.0", "1.2", "1.25", "264.0", "12567", "264.0"]
+    assert list(text.index) == list("abcdefg") and text.dtype == "str"
+    assert list(format_printed(pd.Series([5, 7]), pd.Series([1.0, 0.0]))) == ["5.0", "7"]
+    assert len(format_printed(values.iloc[:0], decimals.iloc[:0])) == 0

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pandas as pd
 import pytest
 from caserepro import paths
+from caserepro.intervals import printed
 from caserepro.metrics import (
+    EXAMINATION,
+    KeyedRows,
+    _groups,
+    _joined_text,
+    _lookup_pairs,
+    _rank_in_group,
+    _run_starts,
     change_from_baseline,
     classifications,
     derive_metrics,
     haemodynamics,
     implied,
+    key_rows,
     remodelling,
     to_csv,
+    wide,
 )
 
 
@@ -139,3 +150,176 @@ def test_metrics_are_deterministic(tables, thresholds):
     first = {k: to_csv(v) for k, v in derive_metrics(tables, thresholds).items()}
     second = {k: to_csv(v) for k, v in derive_metrics(tables, thresholds).items()}
     assert first == second
+
+
+# --- The integer-coded machinery behind the tables (same results as the text-based merges) ---
+
+
+def pivot_wide(measurements: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
+    """`wide` as a plain pivot of the measurements (the reference the fast version must match)."""
+    m = measurements[measurements["parameter"].isin(parameters)]
+    m = m.assign(method=m["method"].fillna(""))
+    interval = printed(m["value_num"], m["decimals"], m["qualifier"])
+    m = m.assign(low=interval.lo, high=interval.hi)
+    fields = {"value_num": "", "decimals": "_decimals", "low": "_low", "high": "_high"}
+    pieces = []
+    for field, suffix in {**fields, "value": "_printed"}.items():
+        piece = m.pivot_table(index=EXAMINATION, columns="parameter", values=field, aggfunc="first")
+        piece = piece.reindex(columns=parameters)
+        piece.columns = [f"{p}{suffix}" for p in piece.columns]
+        pieces.append(piece)
+    out = pd.concat(pieces, axis=1).reset_index()
+    return out.assign(method=out["method"].replace("", pd.NA))
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        ["lv_edv", "lv_esv", "lvef", "stroke_volume"],
+        ["stroke_volume", "cardiac_output"],
+        ["age"],  # printed everywhere it appears: decimals stay integers
+        ["lvef", "no_such_parameter"],
+    ],
+)
+def test_wide_is_the_pivot_of_printed_values(tables, parameters):
+    m = tables["measurements"]
+    for frame in (m, m.iloc[::3], m.iloc[:0]):
+        pd.testing.assert_frame_equal(
+            wide(frame, parameters), pivot_wide(frame, parameters), check_exact=True
+        )
+
+
+def small_tables() -> dict[str, pd.DataFrame]:
+    """Two cases; timepoint names out of time order; one value at a timepoint not in timepoints."""
+    rows = [
+        # case, timepoint, modality, method, parameter, value, source
+        ("B", "late", "echo", None, "lvef", "50", "Table 1"),
+        ("B", "early", "echo", None, "lvef", "30", "Table 1"),
+        ("B", "early", "echo", None, "lv_esv", "100", "Table 1"),
+        ("B", "late", "echo", None, "lv_esv", "80.5", "Table 1"),
+        ("B", "lost", "echo", None, "lvef", "45", "Table 1"),
+        ("A", "t1", "mri", "m2", "lvef", "25", "Table 2"),
+        ("A", "t1", "mri", "m1", "lvef", "28", "Table 2"),
+        ("A", "t2", "mri", "m1", "lvef", "41", "Table 2"),
+        ("A", "t1", "clinical", None, "sbp", "125", "Text"),
+        ("A", "t1", "clinical", None, "dbp", "85", "Text"),
+        ("A", "t2", "clinical", None, "sbp", "118", "Text"),
+    ]
+    m = pd.DataFrame(
+        rows, columns=["case_id", "timepoint", "modality", "method", "parameter", "value", "source"]
+    ).astype("str")
+    m = m.assign(
+        qualifier=pd.Series([None] * len(m), dtype="str"),
+        value_num=m["value"].astype("float64"),
+        decimals=m["value"].str.partition(".")[2].str.len().astype("int64"),
+    )
+    timepoints = pd.DataFrame(
+        {
+            "case_id": ["B", "B", "A", "A"],
+            "timepoint": ["late", "early", "t2", "t1"],
+            "date": ["2021-06", "2020-01", "2020-05", "2020"],
+        }
+    ).astype("str")
+    layout = pd.DataFrame({"source": ["Table 1", "Table 2"]}).astype("str")
+    return {"measurements": m, "timepoints": timepoints, "table_layout": layout}
+
+
+def test_rows_are_coded_in_text_order_with_ranks_in_time():
+    t = small_tables()
+    keyed = key_rows(t["measurements"], [*EXAMINATION, "parameter"], timepoints=t["timepoints"])
+    assert list(keyed.labels["case_id"]) == ["A", "B"]
+    assert list(keyed.codes["case_id"][:2]) == [1, 1]
+    assert keyed.codes["method"][0] == -1  # no method: missing, sorts first
+    # 'early' (2020-01) comes before 'late' (2021-06); 'lost' is not in timepoints.csv.
+    assert list(keyed.codes["rank"][:5]) == [1, 0, 0, 1, -1]
+    assert list(keyed.text("date")[:5].fillna("?")) == [
+        "2021-06",
+        "2020-01",
+        "2020-01",
+        "2021-06",
+        "?",
+    ]
+    order = keyed.order(["case_id", "rank", "method", "parameter"])
+    assert list(keyed.rows[order]) == [9, 8, 6, 5, 10, 7, 4, 2, 1, 3, 0]
+
+
+def test_keys_keep_their_order_beyond_64_bits():
+    rng = np.random.default_rng(1)
+    codes = {c: rng.integers(-1, 10**6, 500).astype(np.int32) for c in "abcd"}
+    labels = {c: pd.RangeIndex(10**6) for c in "abcd"}  # (10**6 + 1) ** 4 > 2 ** 63
+    keyed = KeyedRows(pd.DataFrame(), np.arange(500), codes, labels)
+    expected = np.lexsort([codes[c] for c in "dcba"])
+    assert (keyed.order(list("abcd")) == expected).all()
+
+
+def test_pairs_are_found_by_grid_and_by_hash_alike():
+    table = (np.array([0, 0, 1, 2, -1]), np.array([0, 1, 1, 0, 0]))
+    query = (np.array([1, 0, 2, 2, -1, 0]), np.array([1, 1, 0, 1, 0, 0]))
+    expected = [2, 1, 3, -1, -1, 0]
+    assert list(_lookup_pairs((table[0], query[0]), (table[1], query[1]))) == expected
+    big = 10**7  # too many combinations for a grid
+    assert list(_lookup_pairs((table[0], query[0]), (table[1] * big, query[1] * big))) == expected
+
+
+def test_groups_runs_and_ranks_of_integer_keys():
+    group, first = _groups(np.array([7, 3, 7, 5, 3]))
+    assert list(group) == [2, 0, 2, 1, 0] and list(first) == [1, 3, 0]
+    assert list(_run_starts(np.array([1, 1, 2, 2, 2, 5]))) == [0, 0, 2, 2, 2, 5]
+    assert list(_rank_in_group(np.array([1, 1, 2, 2, 2, 5]))) == [0, 1, 0, 1, 2, 0]
+
+
+def test_text_joined_with_a_slash_where_a_second_row_exists():
+    text = pd.Series(["120", "80", "61"], dtype="str")
+    joined = _joined_text(text, np.array([0, 2, 0]), np.array([1, -1, 2]))
+    assert list(joined) == ["120/80", "61", "120/61"]
+
+
+def test_change_from_baseline_follows_dates_not_names():
+    c = change_from_baseline(small_tables())
+    assert list(
+        zip(c["case_id"], c["method"].fillna(""), c["parameter"], c["timepoint"], strict=True)
+    ) == [
+        ("A", "m1", "lvef", "t1"),
+        ("A", "m1", "lvef", "t2"),
+        ("A", "m2", "lvef", "t1"),
+        ("B", "", "lv_esv", "early"),
+        ("B", "", "lv_esv", "late"),
+        ("B", "", "lvef", "early"),
+        ("B", "", "lvef", "late"),  # 'lost' is not in timepoints.csv: left out
+    ]
+    assert list(c["baseline_timepoint"]) == ["t1", "t1", "t1", "early", "early", "early", "early"]
+    assert list(c["change"]) == [0.0, 13.0, 0.0, 0.0, -19.5, 0.0, 20.0]
+    assert list(c["date"]) == [
+        "2020",
+        "2020-05",
+        "2020",
+        "2020-01",
+        "2021-06",
+        "2020-01",
+        "2021-06",
+    ]
+
+
+def test_classifications_and_remodelling_of_small_tables(thresholds):
+    c = classifications(small_tables(), thresholds)
+    assert list(
+        zip(c["timepoint"], c["scheme"], c["method"].fillna(""), c["value"], strict=True)
+    ) == [
+        ("t1", "blood_pressure", "", "125/85"),  # t2 has no diastolic value: not classified
+        ("t1", "lvef_category", "m1", "28"),
+        ("t1", "lvef_category", "m2", "25"),
+        ("t2", "lvef_category", "m1", "41"),
+        ("lost", "lvef_category", "", "45"),  # case B; an unknown timepoint comes first
+        ("early", "lvef_category", "", "30"),
+        ("late", "lvef_category", "", "50"),
+    ]
+    assert list(c["category"])[:2] == ["stage_1", "HFrEF"]
+    r = remodelling(small_tables(), thresholds)
+    assert list(zip(r["case_id"], r["timepoint"], r["baseline_timepoint"], strict=True)) == [
+        ("A", "t2", "t1"),
+        ("B", "lost", "early"),
+        ("B", "late", "early"),
+    ]
+    assert list(r["lvef_rise"]) == [13.0, 15.0, 20.0]
+    assert list(r["lv_esv_fall_percent"].fillna(-1)) == [-1, -1, 19.5]
+    assert list(r["reverse_remodelling"].astype("object").fillna("?")) == ["?", "?", True]

@@ -49,6 +49,13 @@ class Interval:
         if not isinstance(other, Interval):
             other = point(pd.Series(float(other), index=self.lo.index))
         products = [self.lo * other.lo, self.lo * other.hi, self.hi * other.lo, self.hi * other.hi]
+        index = self.lo.index
+        if all(p.index.equals(index) for p in products):
+            # Aligned rows (the usual case): the smallest and largest product row by row.
+            values = [p.to_numpy(dtype="float64") for p in products]
+            lo = np.minimum(np.minimum(np.minimum(values[0], values[1]), values[2]), values[3])
+            hi = np.maximum(np.maximum(np.maximum(values[0], values[1]), values[2]), values[3])
+            return Interval(pd.Series(lo, index=index), pd.Series(hi, index=index))
         stacked = pd.concat(products, axis=1)
         return Interval(stacked.min(axis=1, skipna=False), stacked.max(axis=1, skipna=False))
 
@@ -75,8 +82,17 @@ def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None 
     """
     values = values.astype("float64")
     decimals = decimals.astype("float64")
-    half = 0.5 * 10.0 ** (-decimals)
-    lo, hi = _snap(values - half, decimals + 1), _snap(values + half, decimals + 1)
+    if not values.index.equals(decimals.index):
+        values, decimals = values.align(decimals)
+    v, d = values.to_numpy(), decimals.to_numpy()
+    with np.errstate(all="ignore"):
+        half = 0.5 * 10.0 ** (-d)
+        scale = 10.0 ** (d + 1)  # ends are snapped to one more decimal
+        lo, hi = _snap(v - half, scale), _snap(v + half, scale)
+    # A result keeps the inputs' name only where both have it (as pandas arithmetic does).
+    name = values.name if values.name == decimals.name else None
+    lo = pd.Series(lo, index=values.index, name=name)
+    hi = pd.Series(hi, index=values.index, name=name)
     if qualifier is not None:
         bound = qualifier.isin(LOWER_BOUND_QUALIFIERS).fillna(False).astype(bool)
         lo = lo.mask(bound, values)
@@ -84,10 +100,12 @@ def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None 
     return Interval(lo, hi)
 
 
-def _snap(values: pd.Series, decimals: pd.Series) -> pd.Series:
-    """The double nearest to each decimal number, so that 3.4 + 0.05 and 3.5 - 0.05 are one end."""
-    scale = 10.0**decimals
-    return (values * scale).round() / scale
+def _snap(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The double nearest to each decimal number, so that 3.4 + 0.05 and 3.5 - 0.05 are one end.
+
+    `scale` is 10 ** the number of decimals to keep.
+    """
+    return np.round(values * scale) / scale
 
 
 def ejection_fraction(edv: Interval, esv: Interval) -> Interval:
@@ -127,8 +145,11 @@ def gap(a: Interval, b: Interval) -> pd.Series:
 
 def month_span(date: pd.Series) -> Interval:
     """Months (since year 0) a 'YYYY-MM' or 'YYYY' date can mean: [start, end) as [lo, hi]."""
-    parts = date.astype("str").str.extract(r"^(\d{4})(?:-(\d{2}))?$").astype("float64")
-    year, month = parts[0], parts[1]
-    start = year * 12 + (month - 1).fillna(0)
-    length = pd.Series(np.where(month.isna(), 12.0, 1.0), index=date.index)
-    return Interval(start, start + length)
+    # Each distinct date is parsed once, then spread back over the rows.
+    codes, distinct = pd.factorize(date, use_na_sentinel=False)
+    parts = pd.Series(distinct).astype("str").str.extract(r"^(\d{4})(?:-(\d{2}))?$")
+    parts = parts.astype("float64")
+    year, month = parts[0].to_numpy(), parts[1].to_numpy()
+    start = (year * 12 + np.nan_to_num(month - 1, nan=0.0))[codes]
+    length = np.where(np.isnan(month), 12.0, 1.0)[codes]
+    return Interval(pd.Series(start, index=date.index), pd.Series(start + length, index=date.index))

@@ -42,13 +42,20 @@ table_layout.csv), against the first timepoint of the same case, source, modalit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from caserepro.intervals import Interval, ejection_fraction, month_span, printed
 
 #: The columns that identify one examination: values printed together at one place.
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
+#: The columns that identify one series of a parameter over time (compared with its first value).
+SERIES = ["case_id", "source", "modality", "method", "parameter"]
 #: Decimals kept in derived numbers (enough for any printed precision in the paper).
 ROUND = 4
 
@@ -62,18 +69,275 @@ def _citation(group: dict) -> str:
 
 def timepoint_order(timepoints: pd.DataFrame) -> pd.DataFrame:
     """Each case's timepoints with their month span and rank in time (file order breaks ties)."""
-    t = timepoints[["case_id", "timepoint", "date"]].copy()
+    t = timepoints[["case_id", "timepoint", "date"]]
     # Each distinct date is parsed once (a cohort has few), then spread back over the rows.
-    codes, dates = pd.factorize(t["date"], use_na_sentinel=False)
+    date_codes, dates = pd.factorize(t["date"], use_na_sentinel=False)
     span = month_span(pd.Series(dates))
-    t = t.assign(
-        start_month=span.lo.to_numpy()[codes],
-        end_month=span.hi.to_numpy()[codes],
-        _row=np.arange(len(t)),
+    start = span.lo.to_numpy()[date_codes]
+    end = span.hi.to_numpy()[date_codes]
+    case_codes, cases = pd.factorize(t["case_id"], sort=True)
+    case_codes = np.where(case_codes < 0, len(cases), case_codes)  # a missing case sorts last
+    # Sorted by case, then start month (unknown last), then file order (lexsort is stable).
+    order = np.lexsort((start, case_codes))
+    out = t.take(order).reset_index(drop=True)
+    return out.assign(
+        start_month=start[order], end_month=end[order], rank=_rank_in_group(case_codes[order])
     )
-    t = t.sort_values(["case_id", "start_month", "_row"], kind="stable")
-    t["rank"] = t.groupby("case_id").cumcount()
-    return t.drop(columns="_row").reset_index(drop=True)
+
+
+def _rank_in_group(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... along each run of equal values of a sorted array (a cumulative count)."""
+    position = np.arange(len(groups))
+    starts = np.ones(len(groups), dtype=bool)
+    starts[1:] = groups[1:] != groups[:-1]
+    return position - np.maximum.accumulate(np.where(starts, position, 0))
+
+
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """For each entry of a sorted array, the position of the first entry equal to it."""
+    position = np.arange(len(sorted_keys))
+    starts = np.ones(len(sorted_keys), dtype=bool)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return np.maximum.accumulate(np.where(starts, position, 0))
+
+
+@dataclass(frozen=True)
+class KeyedRows:
+    """Rows of the measurements table with their key columns as integer codes.
+
+    Grouping and sorting then work on integers instead of text. For each key column,
+    `codes[column]` holds every row's position in `labels[column]`; the labels are sorted, so
+    codes order like the text, and -1 (missing, e.g. no method) sorts first. The `rank` code is
+    the time order of the row's timepoint within its case (`timepoint_order`), -1 where
+    timepoints.csv lacks that timepoint; `visit` is its row in `visits` (for the date).
+    """
+
+    table: pd.DataFrame
+    rows: np.ndarray
+    codes: dict[str, np.ndarray]
+    labels: dict[str, pd.Index]
+    visits: pd.DataFrame | None = None
+    visit: np.ndarray | None = None
+
+    def take(self, which: np.ndarray) -> KeyedRows:
+        """The rows at these positions (or where a boolean mask is true), in that order."""
+        if which.dtype == bool:
+            which = np.flatnonzero(which)
+        return KeyedRows(
+            self.table,
+            self.rows[which],
+            {column: codes[which] for column, codes in self.codes.items()},
+            self.labels,
+            self.visits,
+            None if self.visit is None else self.visit[which],
+        )
+
+    def with_code(self, column: str, codes: np.ndarray, labels: pd.Index) -> KeyedRows:
+        """The same rows with one more coded column."""
+        return KeyedRows(
+            self.table,
+            self.rows,
+            {**self.codes, column: codes},
+            {**self.labels, column: labels},
+            self.visits,
+            self.visit,
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def text(self, column: str, at: np.ndarray | None = None) -> pd.Series:
+        """A key column's text for each row, or for the rows `at` these positions.
+
+        Missing where the code is -1; `date` comes from the row's visit.
+        """
+        if column == "date":
+            labels, codes = self.visits["date"], self.visit
+        else:
+            labels, codes = self.labels[column], self.codes[column]
+        return pd.Series(labels.array.take(codes if at is None else codes[at], allow_fill=True))
+
+    def values(self, column: str) -> pd.Series:
+        """Any column of the measurements table for these rows."""
+        return pd.Series(self.table[column].array.take(self.rows))
+
+    def key(self, columns: Sequence[str], start: np.ndarray | None = None) -> np.ndarray:
+        """One integer per row that orders rows like the tuple of their codes in `columns`.
+
+        Given the `start` of a key (from `key`), the columns refine it.
+        """
+        key = np.zeros(len(self.rows), dtype=np.int64) if start is None else start
+        span = 1 if start is None else int(start.max(initial=0)) + 1
+        for column in columns:
+            size = len(self.labels[column]) + 1  # codes run from -1 to len(labels) - 1
+            if span * size >= 2**62:  # renumber densely before the key could overflow
+                key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+                span = int(key.max(initial=0)) + 1
+            key = key * size + (self.codes[column] + 1)
+            span *= size
+        return key
+
+    def order(self, columns: Sequence[str]) -> np.ndarray:
+        """Positions that sort the rows by `columns` (ties keep their current order)."""
+        return np.argsort(self.key(columns), kind="stable")
+
+
+def _concat(parts: list[KeyedRows]) -> KeyedRows:
+    """The rows of several KeyedRows of one table, one after the other."""
+    first = parts[0]
+    return KeyedRows(
+        first.table,
+        np.concatenate([p.rows for p in parts]),
+        {column: np.concatenate([p.codes[column] for p in parts]) for column in first.codes},
+        first.labels,
+        first.visits,
+        np.concatenate([p.visit for p in parts]),
+    )
+
+
+def key_rows(
+    measurements: pd.DataFrame,
+    columns: Sequence[str],
+    timepoints: pd.DataFrame | None = None,
+    rows: np.ndarray | None = None,
+) -> KeyedRows:
+    """The measurements' key `columns` as codes (of `rows`, default all), with time ranks if given timepoints."""
+    codes, labels = {}, {}
+    for column in columns:
+        values = measurements[column].array
+        found, labels[column] = pd.factorize(values if rows is None else values[rows], sort=True)
+        codes[column] = found.astype(np.int32)
+        labels[column] = pd.Index(labels[column])
+    rows = np.arange(len(measurements), dtype=np.int32) if rows is None else rows
+    keyed = KeyedRows(measurements, rows, codes, labels)
+    if timepoints is None:
+        return keyed
+    visits = timepoint_order(timepoints)
+    visit = _lookup_pairs(
+        (_positions_in(visits["case_id"], labels["case_id"]), codes["case_id"]),
+        (_positions_in(visits["timepoint"], labels["timepoint"]), codes["timepoint"]),
+    )
+    rank = np.where(visit >= 0, visits["rank"].to_numpy()[visit], -1).astype(np.int32)
+    keyed = KeyedRows(measurements, rows, codes, labels, visits, visit)
+    return keyed.with_code("rank", rank, pd.RangeIndex(int(rank.max(initial=-1)) + 1))
+
+
+def _positions_in(values: pd.Series, labels: pd.Index) -> np.ndarray:
+    """Each value's position among the (distinct) labels, -1 where absent (an Arrow hash lookup)."""
+    values, labels = pa.array(values), pa.array(labels)
+    found = pc.index_in(values, value_set=labels.cast(values.type))
+    return found.fill_null(-1).to_numpy().astype(np.int32)
+
+
+def _lookup_pairs(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """For each queried pair of codes, the position of the same pair in a table of pairs (-1: none).
+
+    `first` and `second` each hold (the table's codes, the queried codes), codes >= -1.
+    """
+    (table_a, query_a), (table_b, query_b) = first, second
+    known = (table_a >= 0) & (table_b >= 0)
+    size_a = max(int(table_a.max(initial=-1)), int(query_a.max(initial=-1))) + 2
+    size_b = max(int(table_b.max(initial=-1)), int(query_b.max(initial=-1))) + 2
+    if size_a * size_b <= 4 * len(query_a) + 1_000_000:
+        # A dense grid; code -1 indexes its last row or column, which stays empty.
+        grid = np.full((size_a, size_b), -1, dtype=np.int32)
+        grid[table_a[known], table_b[known]] = np.flatnonzero(known)
+        return grid[query_a, query_b]
+    # Too many combinations for a grid: look the pairs up as single integers.
+    pairs = pd.Index(table_a[known].astype(np.int64) * size_b + table_b[known])
+    found = pairs.get_indexer(query_a.astype(np.int64) * size_b + query_b)
+    return np.where(found >= 0, np.flatnonzero(known)[found], -1).astype(np.int32)
+
+
+def _measurement_rows(tables: dict[str, pd.DataFrame]) -> KeyedRows:
+    """All measurements, keyed by examination and parameter, with time ranks and dates."""
+    return key_rows(
+        tables["measurements"], [*EXAMINATION, "parameter"], timepoints=tables["timepoints"]
+    )
+
+
+def _parameter_position(keyed: KeyedRows, parameters: Sequence[str]) -> np.ndarray:
+    """Each row's parameter's position in `parameters` (-1 where it is not one of them)."""
+    labels = keyed.labels["parameter"]
+    position = np.full(len(labels) + 1, -1, dtype=np.int32)  # the last entry serves code -1
+    found = labels.get_indexer(parameters)
+    position[found[found >= 0]] = np.flatnonzero(found >= 0)
+    return position[keyed.codes["parameter"]]
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of equal keys, numbered in key order: each entry's group, and each group's first entry."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    group = np.empty(len(keys), dtype=np.int64)
+    group[order] = np.cumsum(starts) - 1
+    return group, order[starts]
+
+
+def _examinations(
+    keyed: KeyedRows, parameters: Sequence[str]
+) -> tuple[KeyedRows, KeyedRows, np.ndarray]:
+    """The examinations that print any of `parameters`, sorted by their keys.
+
+    Returns the first row of each examination, the rows that print the parameters, and a matrix
+    (examination x parameter) of positions in those rows (-1 where the examination has none).
+    """
+    parameter = _parameter_position(keyed, parameters)
+    printing = parameter >= 0
+    rows, parameter = keyed.take(printing), parameter[printing]
+    examination, first = _groups(rows.key(EXAMINATION))
+    cells = np.full((len(first), len(parameters)), -1)
+    # Assigned last to first so that, were a value printed twice, the first one wins.
+    cells[examination[::-1], parameter[::-1]] = np.arange(len(rows))[::-1]
+    return rows.take(first), rows, cells
+
+
+def _at(values: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Values at the cell positions, as floats (NaN where a cell is -1)."""
+    return np.append(values.astype("float64"), np.nan)[cells]
+
+
+def _wide_frame(
+    exams: KeyedRows,
+    rows: KeyedRows,
+    cells: np.ndarray,
+    parameters: Sequence[str],
+    with_text: bool = True,
+) -> pd.DataFrame:
+    """The `wide` table of some examinations (see `_examinations` for the arguments)."""
+    involved = np.flatnonzero((cells >= 0).any(axis=0))  # parameters printed at least once
+    value_num = rows.values("value_num").astype("float64")
+    decimals = rows.values("decimals")
+    interval = printed(value_num, decimals, rows.values("qualifier"))
+    fields: dict[str, np.ndarray] = {
+        "": value_num.to_numpy(),
+        "_decimals": decimals.to_numpy(),
+        "_low": interval.lo.to_numpy(),
+        "_high": interval.hi.to_numpy(),
+    }
+    # Decimals stay integers only where every examination prints every involved parameter.
+    complete = bool((cells[:, involved] >= 0).all())
+    columns: dict[str, object] = {column: exams.text(column) for column in EXAMINATION}
+    for suffix, values in fields.items():
+        as_float = np.append(values.astype("float64"), np.nan)
+        for i, parameter in enumerate(parameters):
+            if suffix == "_decimals" and complete and i in involved:
+                columns[f"{parameter}{suffix}"] = values[cells[:, i]]
+            else:
+                columns[f"{parameter}{suffix}"] = as_float[cells[:, i]]
+    if with_text:
+        text = rows.values("value").array
+        for i, parameter in enumerate(parameters):
+            columns[f"{parameter}_printed"] = (
+                text.take(cells[:, i], allow_fill=True)
+                if i in involved
+                else np.full(len(cells), np.nan)
+            )
+    return pd.DataFrame(columns)
 
 
 def wide(measurements: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
@@ -81,25 +345,9 @@ def wide(measurements: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
 
     Columns per parameter p: `p` (value), `p_decimals`, `p_low`, `p_high`, `p_printed`.
     """
-    m = measurements[measurements["parameter"].isin(parameters)]
-    m = m.assign(method=m["method"].fillna(""))
-    interval = printed(m["value_num"], m["decimals"], m["qualifier"])
-    m = m.assign(low=interval.lo, high=interval.hi)
-    fields = {
-        "value_num": "",
-        "decimals": "_decimals",
-        "low": "_low",
-        "high": "_high",
-        "value": "_printed",
-    }
-    pieces = []
-    for field, suffix in fields.items():
-        piece = m.pivot_table(index=EXAMINATION, columns="parameter", values=field, aggfunc="first")
-        piece = piece.reindex(columns=parameters)
-        piece.columns = [f"{p}{suffix}" for p in piece.columns]
-        pieces.append(piece)
-    out = pd.concat(pieces, axis=1).reset_index()
-    return out.assign(method=out["method"].replace("", pd.NA))
+    rows = np.flatnonzero(measurements["parameter"].isin(parameters).to_numpy())
+    keyed = key_rows(measurements, [*EXAMINATION, "parameter"], rows=rows)
+    return _wide_frame(*_examinations(keyed, parameters), parameters)
 
 
 def interval_of(frame: pd.DataFrame, parameter: str) -> Interval:
@@ -107,23 +355,6 @@ def interval_of(frame: pd.DataFrame, parameter: str) -> Interval:
     return Interval(
         frame[f"{parameter}_low"].astype("float64"), frame[f"{parameter}_high"].astype("float64")
     )
-
-
-def _with_dates(frame: pd.DataFrame, timepoints: pd.DataFrame) -> pd.DataFrame:
-    dates = timepoints[["case_id", "timepoint", "date"]]
-    out = frame.merge(dates, on=["case_id", "timepoint"], how="left")
-    cols = list(frame.columns)
-    at = cols.index("timepoint") + 1
-    return out[cols[:at] + ["date"] + cols[at:]]
-
-
-def _sorted(frame: pd.DataFrame, keys: list[str], timepoints: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by case, time order of the timepoint, then the other keys."""
-    rank = timepoint_order(timepoints)[["case_id", "timepoint", "rank"]]
-    out = frame.merge(rank, on=["case_id", "timepoint"], how="left")
-    order = ["case_id", "rank", *[k for k in keys if k not in ("case_id", "timepoint")]]
-    out = out.sort_values(order, kind="stable", na_position="first")
-    return out.drop(columns="rank").reset_index(drop=True)
 
 
 def _put(frame: pd.DataFrame, name: str, interval: Interval, value: pd.Series) -> pd.DataFrame:
@@ -136,40 +367,59 @@ def _put(frame: pd.DataFrame, name: str, interval: Interval, value: pd.Series) -
     )
 
 
-def haemodynamics(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+#: An examination's columns in the metrics tables, with the timepoint's date.
+EXAMINATION_DATED = ["case_id", "timepoint", "date", "modality", "method", "source"]
+#: Examinations in a case's time order (timepoints not in timepoints.csv first).
+IN_TIME = ["case_id", "rank", "modality", "method", "source", "timepoint"]
+
+
+def _wide_in_time(
+    keyed: KeyedRows, parameters: Sequence[str], wanted: Callable[[np.ndarray], np.ndarray]
+) -> pd.DataFrame:
+    """`wide` (without printed text) of the examinations whose values pass `wanted`, in time order.
+
+    `wanted` gets the examinations' values (examination x parameter, NaN where not printed).
+    """
+    exams, rows, cells = _examinations(keyed, parameters)
+    keep = wanted(_at(rows.values("value_num").to_numpy(), cells))
+    exams, cells = exams.take(keep), cells[keep]
+    order = exams.order(IN_TIME)
+    exams, cells = exams.take(order), cells[order]
+    w = _wide_frame(exams, rows, cells, parameters, with_text=False)
+    return w.assign(date=exams.text("date"))
+
+
+def haemodynamics(tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None) -> pd.DataFrame:
     """SV and EF recomputed from EDV and ESV of every examination that prints both volumes."""
-    w = wide(tables["measurements"], ["lv_edv", "lv_esv", "stroke_volume", "lvef"])
-    w = w[w["lv_edv"].notna() & w["lv_esv"].notna()].reset_index(drop=True)
+    keyed = _measurement_rows(tables) if keyed is None else keyed
+    params = ["lv_edv", "lv_esv", "stroke_volume", "lvef"]
+    w = _wide_in_time(keyed, params, lambda v: ~np.isnan(v[:, 0]) & ~np.isnan(v[:, 1]))
     edv, esv = interval_of(w, "lv_edv"), interval_of(w, "lv_esv")
     sv_point = w["lv_edv"] - w["lv_esv"]
-    out = w[EXAMINATION + ["lv_edv", "lv_esv"]]
+    out = w[EXAMINATION_DATED + ["lv_edv", "lv_esv"]]
     out = _put(out, "stroke_volume", edv - esv, sv_point)
     out = _put(out, "lvef", ejection_fraction(edv, esv), sv_point / w["lv_edv"] * 100)
-    out = out.assign(stroke_volume_reported=w["stroke_volume"], lvef_reported=w["lvef"])
-    out = _with_dates(out, tables["timepoints"])
-    return _sorted(out, EXAMINATION, tables["timepoints"])
+    return out.assign(stroke_volume_reported=w["stroke_volume"], lvef_reported=w["lvef"])
 
 
-def implied(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def implied(tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None) -> pd.DataFrame:
     """Body-surface area implied by SV/SVI and CO/CI, and heart rate implied by CO/SV (per scan)."""
+    keyed = _measurement_rows(tables) if keyed is None else keyed
     params = ["stroke_volume", "stroke_volume_index", "cardiac_output", "cardiac_index"]
-    w = wide(tables["measurements"], params)
-    has = {p: w[p].notna() for p in params}
-    keep = (has["stroke_volume"] & has["stroke_volume_index"]) | (
-        has["cardiac_output"] & has["cardiac_index"]
-    )
-    keep |= has["cardiac_output"] & has["stroke_volume"]
-    w = w[keep].reset_index(drop=True)
+
+    def wanted(values: np.ndarray) -> np.ndarray:
+        sv, svi, co, ci = (~np.isnan(values[:, i]) for i in range(4))
+        return (sv & svi) | (co & ci) | (co & sv)
+
+    w = _wide_in_time(keyed, params, wanted)
     sv, svi = interval_of(w, "stroke_volume"), interval_of(w, "stroke_volume_index")
     co, ci = interval_of(w, "cardiac_output"), interval_of(w, "cardiac_index")
-    out = w[EXAMINATION]
+    out = w[EXAMINATION_DATED]
     out = _put(out, "bsa_from_sv", sv / svi, w["stroke_volume"] / w["stroke_volume_index"])
     out = _put(out, "bsa_from_co", co / ci, w["cardiac_output"] / w["cardiac_index"])
-    out = _put(
+    return _put(
         out, "heart_rate", (co / sv) * 1000.0, w["cardiac_output"] / w["stroke_volume"] * 1000
     )
-    out = _with_dates(out, tables["timepoints"])
-    return _sorted(out, EXAMINATION, tables["timepoints"])
 
 
 def table_sources(tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -177,172 +427,228 @@ def table_sources(tables: dict[str, pd.DataFrame]) -> list[str]:
     return sorted(tables["table_layout"]["source"].unique())
 
 
-def baseline_pairs(
-    measurements: pd.DataFrame, timepoints: pd.DataFrame, parameters: list[str] | None = None
+def _series_in_time(keyed: KeyedRows) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sorted by series (case, source, modality, method, parameter), then time.
+
+    Unknown timepoints come last, ties keep table order. Returns the sorting positions and, for
+    each sorted row, the position (in sorted order) of its series' first row: its baseline.
+    """
+    series = keyed.key(SERIES)
+    rank, n_ranks = keyed.codes["rank"], len(keyed.labels["rank"])
+    time = np.where(rank < 0, n_ranks, rank)  # unknown timepoints after the last rank
+    keyed = keyed.with_code("time", time, pd.RangeIndex(n_ranks + 1))
+    order = np.argsort(keyed.key(["time"], start=series), kind="stable")
+    return order, _run_starts(series[order])
+
+
+def change_from_baseline(
+    tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None
 ) -> pd.DataFrame:
-    """Each measurement joined with the first timepoint's value of its case, source, modality, method and parameter."""
-    m = (
-        measurements
-        if parameters is None
-        else measurements[measurements["parameter"].isin(parameters)]
-    )
-    rank = timepoint_order(timepoints)[["case_id", "timepoint", "rank"]]
-    m = m.assign(method=m["method"].fillna("")).merge(rank, on=["case_id", "timepoint"], how="left")
-    series = ["case_id", "source", "modality", "method", "parameter"]
-    first = m.sort_values([*series, "rank"], kind="stable").drop_duplicates(series)
-    first = first[[*series, "timepoint", "value_num"]].rename(
-        columns={"timepoint": "baseline_timepoint", "value_num": "baseline_value"}
-    )
-    out = m.merge(first, on=series, how="left")
-    return out.assign(method=out["method"].replace("", pd.NA))
-
-
-def change_from_baseline(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Absolute and relative change of every table parameter against the first timepoint."""
-    m = tables["measurements"]
-    m = m[m["source"].isin(table_sources(tables))]
-    pairs = baseline_pairs(m, tables["timepoints"])
-    change = pairs["value_num"] - pairs["baseline_value"]
-    out = pairs.assign(
-        value=pairs["value_num"],
+    keyed = _measurement_rows(tables) if keyed is None else keyed
+    sources = keyed.labels["source"].get_indexer(table_sources(tables))
+    # Rows of the paper's tables at a known timepoint (others have no place in time).
+    keep = np.isin(keyed.codes["source"], sources[sources >= 0]) & (keyed.codes["rank"] >= 0)
+    pairs = keyed.take(keep)
+    order, baseline = _series_in_time(pairs)
+    pairs = pairs.take(order)
+    value = pairs.values("value_num")
+    baseline_value = pd.Series(value.to_numpy()[baseline])
+    change = value - baseline_value
+    out = pd.DataFrame(
+        {
+            column: pairs.text(column)
+            for column in ["case_id", "source", "modality", "method", "parameter", "timepoint"]
+        }
+    )
+    return out.assign(
+        date=pairs.text("date"),
+        value=value,
+        baseline_timepoint=pairs.text("timepoint", at=baseline),
+        baseline_value=baseline_value,
         change=change.round(ROUND),
-        change_percent=(100 * change / pairs["baseline_value"]).round(ROUND),
+        change_percent=(100 * change / baseline_value).round(ROUND),
     )
-    cols = [
-        "case_id",
-        "source",
-        "modality",
-        "method",
-        "parameter",
-        "timepoint",
-        "value",
-        "baseline_timepoint",
-        "baseline_value",
-        "change",
-        "change_percent",
+
+
+def _lvef_categories(values: pd.Series, t: dict) -> tuple[np.ndarray, list[str]]:
+    """Each value's LVEF category, as a code into the returned category names."""
+    conditions = [
+        values <= t["reduced_max"],
+        values >= t["preserved_min"],
+        values <= t["mildly_reduced_max"],
     ]
-    out = _with_dates(out[cols], tables["timepoints"])
-    out = out.merge(
-        timepoint_order(tables["timepoints"])[["case_id", "timepoint", "rank"]],
-        on=["case_id", "timepoint"],
-    )
-    out = out.sort_values(
-        ["case_id", "source", "modality", "method", "parameter", "rank"],
-        kind="stable",
-        na_position="first",
-    )
-    return out.drop(columns="rank").reset_index(drop=True)
+    return np.select(conditions, [0, 1, 2], 3), ["HFrEF", "HFpEF", "HFmrEF", "between_categories"]
 
 
-def _lvef_categories(values: pd.Series, t: dict) -> pd.Series:
-    return pd.Series(
-        np.select(
-            [
-                values <= t["reduced_max"],
-                values >= t["preserved_min"],
-                values <= t["mildly_reduced_max"],
-            ],
-            ["HFrEF", "HFpEF", "HFmrEF"],
-            "between_categories",
-        ),
-        index=values.index,
-    )
+def _bp_categories(sbp: pd.Series, dbp: pd.Series, t: dict) -> tuple[np.ndarray, list[str]]:
+    """Each reading's ACC/AHA blood-pressure category, as a code into the returned names."""
+    conditions = [
+        (sbp < t["normal_sbp_below"]) & (dbp < t["normal_dbp_below"]),
+        (sbp < t["elevated_sbp_below"]) & (dbp < t["normal_dbp_below"]),
+        (sbp < t["stage1_sbp_below"]) & (dbp < t["stage1_dbp_below"]),
+    ]
+    return np.select(conditions, [0, 1, 2], 3), ["normal", "elevated", "stage_1", "stage_2"]
 
 
-def _bp_categories(sbp: pd.Series, dbp: pd.Series, t: dict) -> pd.Series:
-    return pd.Series(
-        np.select(
-            [
-                (sbp < t["normal_sbp_below"]) & (dbp < t["normal_dbp_below"]),
-                (sbp < t["elevated_sbp_below"]) & (dbp < t["normal_dbp_below"]),
-                (sbp < t["stage1_sbp_below"]) & (dbp < t["stage1_dbp_below"]),
-            ],
-            ["normal", "elevated", "stage_1"],
-            "stage_2",
-        ),
-        index=sbp.index,
-    )
+@dataclass(frozen=True)
+class _Scheme:
+    """One classification scheme's printed values: rows, categories, rule and citation."""
+
+    name: str
+    rows: KeyedRows
+    category: tuple[np.ndarray, list[str]]  # each row's category code, and the category names
+    rule: str
+    citation: str
+    #: Blood pressure: each (systolic) row's diastolic row in the measurements table.
+    diastolic: np.ndarray | None = None
+
+    def second_rows(self) -> np.ndarray:
+        """The rows whose value is printed after a '/' (-1 where none)."""
+        return np.full(len(self.rows), -1) if self.diastolic is None else self.diastolic
 
 
-def classifications(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFrame:
-    """LVEF category, NT-proBNP vs rule-out, ACC/AHA BP category and resting heart rate, per printed value."""
-    m = tables["measurements"]
+def _schemes(keyed: KeyedRows, thresholds: dict) -> list[_Scheme]:
     lvef, nt, hr = thresholds["lvef"], thresholds["nt_probnp"], thresholds["heart_rate"]
     bp = thresholds["blood_pressure"]
-    parts = []
-    ef = m[m["parameter"] == "lvef"]
-    parts.append(
-        ef.assign(
-            scheme="lvef_category",
-            category=_lvef_categories(ef["value_num"], lvef),
-            rule=f"HFrEF <= {lvef['reduced_max']:g}; HFmrEF {lvef['reduced_max'] + 1:g}-{lvef['mildly_reduced_max']:g}; "
+    parameter = _parameter_position(keyed, ["lvef", "nt_probnp", "heart_rate", "sbp", "dbp"])
+    classified = keyed.take(parameter >= 0)
+    parameter = parameter[parameter >= 0]
+    ef, bnp, rate, sbp, dbp = (classified.take(parameter == i) for i in range(5))
+    # Each systolic value with the diastolic value of the same examination (systolic order).
+    dbp_keys = dbp.key(EXAMINATION)
+    dbp_order = np.argsort(dbp_keys, kind="stable")
+    sbp_keys = sbp.key(EXAMINATION)
+    at = np.minimum(np.searchsorted(dbp_keys[dbp_order], sbp_keys), len(dbp_order) - 1)
+    paired = dbp_keys[dbp_order][at] == sbp_keys if len(dbp_order) else at < 0
+    sbp = sbp.take(paired)
+    dbp = dbp.take(dbp_order[at[paired]])
+    ef_value, bnp_value, rate_value = (p.values("value_num") for p in (ef, bnp, rate))
+    return [
+        _Scheme(
+            "lvef_category",
+            ef,
+            _lvef_categories(ef_value, lvef),
+            f"HFrEF <= {lvef['reduced_max']:g}; HFmrEF {lvef['reduced_max'] + 1:g}-{lvef['mildly_reduced_max']:g}; "
             f"HFpEF >= {lvef['preserved_min']:g} (%)",
-            citation=_citation(lvef),
-        )
-    )
-    bnp = m[m["parameter"] == "nt_probnp"]
-    parts.append(
-        bnp.assign(
-            scheme="nt_probnp",
-            category=np.where(
-                bnp["value_num"] < nt["rule_out_below"], "below_rule_out", "at_or_above_rule_out"
+            _citation(lvef),
+        ),
+        _Scheme(
+            "nt_probnp",
+            bnp,
+            (
+                np.where(bnp_value < nt["rule_out_below"], 0, 1),
+                ["below_rule_out", "at_or_above_rule_out"],
             ),
-            rule=f"rule-out below {nt['rule_out_below']:g} pg/mL",
-            citation=_citation(nt),
-        )
-    )
-    rate = m[m["parameter"] == "heart_rate"]
-    parts.append(
-        rate.assign(
-            scheme="heart_rate",
-            category=np.select(
-                [rate["value_num"] < hr["resting_low"], rate["value_num"] > hr["resting_high"]],
-                ["below_range", "above_range"],
-                "within_range",
+            f"rule-out below {nt['rule_out_below']:g} pg/mL",
+            _citation(nt),
+        ),
+        _Scheme(
+            "heart_rate",
+            rate,
+            (
+                np.select(
+                    [rate_value < hr["resting_low"], rate_value > hr["resting_high"]], [0, 1], 2
+                ),
+                ["below_range", "above_range", "within_range"],
             ),
-            rule=f"resting {hr['resting_low']:g}-{hr['resting_high']:g} bpm",
-            citation=_citation(hr),
-        )
-    )
-    keyed = m.assign(method=m["method"].fillna(""))
-    sbp = keyed[keyed["parameter"] == "sbp"]
-    dbp = keyed[keyed["parameter"] == "dbp"][[*EXAMINATION, "value", "value_num"]]
-    pressure = sbp.merge(dbp, on=EXAMINATION, suffixes=("", "_dbp"))
-    parts.append(
-        pressure.assign(
-            method=pressure["method"].replace("", pd.NA),
-            value=pressure["value"] + "/" + pressure["value_dbp"],
-            scheme="blood_pressure",
-            category=_bp_categories(pressure["value_num"], pressure["value_num_dbp"], bp),
-            rule=f"normal <{bp['normal_sbp_below']:g}/<{bp['normal_dbp_below']:g}; elevated "
+            f"resting {hr['resting_low']:g}-{hr['resting_high']:g} bpm",
+            _citation(hr),
+        ),
+        _Scheme(
+            "blood_pressure",
+            sbp,
+            _bp_categories(sbp.values("value_num"), dbp.values("value_num"), bp),
+            f"normal <{bp['normal_sbp_below']:g}/<{bp['normal_dbp_below']:g}; elevated "
             f"{bp['normal_sbp_below']:g}-{bp['elevated_sbp_below'] - 1:g}/<{bp['normal_dbp_below']:g}; stage 1 "
             f"{bp['elevated_sbp_below']:g}-{bp['stage1_sbp_below'] - 1:g} or "
             f"{bp['normal_dbp_below']:g}-{bp['stage1_dbp_below'] - 1:g}; stage 2 >={bp['stage1_sbp_below']:g} or "
             f">={bp['stage1_dbp_below']:g} mmHg",
-            citation=_citation(bp),
-        )
-    )
-    cols = [*EXAMINATION, "scheme", "value", "category", "rule", "citation"]
-    out = pd.concat([p[cols] for p in parts], ignore_index=True)
-    return _sorted(
-        out,
-        ["case_id", "timepoint", "scheme", "modality", "method", "source"],
-        tables["timepoints"],
+            _citation(bp),
+            diastolic=dbp.rows,
+        ),
+    ]
+
+
+def classifications(
+    tables: dict[str, pd.DataFrame], thresholds: dict, keyed: KeyedRows | None = None
+) -> pd.DataFrame:
+    """LVEF category, NT-proBNP vs rule-out, ACC/AHA BP category and resting heart rate, per printed value."""
+    keyed = _measurement_rows(tables) if keyed is None else keyed
+    schemes = _schemes(keyed, thresholds)
+    # Every classified value, with its scheme as one more code, in the order of the output.
+    which = np.repeat(np.arange(len(schemes)), [len(s.rows) for s in schemes])
+    names = pd.Index(sorted(s.name for s in schemes))
+    rows = _concat([s.rows for s in schemes])
+    rows = rows.with_code("scheme", names.get_indexer([s.name for s in schemes])[which], names)
+    order = rows.order(["case_id", "rank", "scheme", "modality", "method", "source"])
+    rows, which = rows.take(order), which[order]
+    # The schemes' category names one after the other, and each row's code into them.
+    offsets = np.cumsum([0] + [len(s.category[1]) for s in schemes])
+    category = np.concatenate([s.category[0] + offsets[i] for i, s in enumerate(schemes)])
+    category_names = [name for s in schemes for name in s.category[1]]
+    # Blood pressure prints as 'sbp/dbp'.
+    second = np.concatenate([s.second_rows() for s in schemes])[order]
+    value = _joined_text(keyed.table["value"], rows.rows, second)
+    out = pd.DataFrame({column: rows.text(column) for column in EXAMINATION})
+    return out.assign(
+        scheme=rows.text("scheme"),
+        value=value,
+        category=_texts(category_names, category[order]),
+        rule=_texts([s.rule for s in schemes], which),
+        citation=_texts([s.citation for s in schemes], which),
     )
 
 
-def remodelling(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFrame:
+def _joined_text(text: pd.Series, first: np.ndarray, second: np.ndarray) -> pd.Series:
+    """The text at rows `first`, followed by '/' and the text at rows `second` where not -1."""
+    first_text = pa.array(text.array.take(first))
+    second_text = pa.array(text.array.take(second, allow_fill=True))  # missing where -1
+    # A missing second part is skipped, with its '/'.
+    slash = pa.scalar("/", type=first_text.type)
+    joined = pc.binary_join_element_wise(first_text, second_text, slash, null_handling="skip")
+    return pd.Series(pd.array(joined, dtype="str"))
+
+
+def _texts(labels: list[str], codes: np.ndarray) -> pd.Series:
+    """Text column from a few labels and one code per row."""
+    return pd.Series(pd.array(labels, dtype="str").take(codes))
+
+
+def remodelling(
+    tables: dict[str, pd.DataFrame], thresholds: dict, keyed: KeyedRows | None = None
+) -> pd.DataFrame:
     """HFimpEF and reverse-remodelling criteria at each later timepoint against the first."""
     lvef, rr = thresholds["lvef"], thresholds["reverse_remodelling"]
-    pairs = baseline_pairs(tables["measurements"], tables["timepoints"], ["lvef", "lv_esv"])
-    pairs = pairs[pairs["timepoint"] != pairs["baseline_timepoint"]]
+    keyed = _measurement_rows(tables) if keyed is None else keyed
+    params = ["lvef", "lv_esv"]
+    pairs = keyed.take(_parameter_position(keyed, params) >= 0)
+    order, baseline = _series_in_time(pairs)
+    pairs = pairs.take(order)
+    value = pairs.values("value_num").to_numpy()
+    timepoint = pairs.codes["timepoint"]
+    pairs = pairs.with_code("baseline_timepoint", timepoint[baseline], pairs.labels["timepoint"])
+    later = timepoint != timepoint[baseline]
+    pairs, value, baseline_value = pairs.take(later), value[later], value[baseline][later]
+    # One row per series and later timepoint, with both parameters side by side.
     series = ["case_id", "source", "modality", "method", "baseline_timepoint", "timepoint"]
-    keyed = pairs.assign(method=pairs["method"].fillna(""))
-    w = keyed.pivot_table(
-        index=series, columns="parameter", values=["value_num", "baseline_value"], aggfunc="first"
+    group, first = _groups(pairs.key(series))
+    cells = np.full((len(first), len(params)), -1)
+    parameter = _parameter_position(pairs, params)
+    cells[group[::-1], parameter[::-1]] = np.arange(len(pairs))[::-1]
+    rows = pairs.take(first)
+    order = rows.order(
+        ["case_id", "rank", "source", "modality", "method", "baseline_timepoint", "timepoint"]
     )
-    w.columns = [f"{p}_baseline" if field == "baseline_value" else p for field, p in w.columns]
-    w = w.reindex(columns=["lvef_baseline", "lvef", "lv_esv_baseline", "lv_esv"]).reset_index()
+    rows, cells = rows.take(order), cells[order]
+    w = pd.DataFrame(
+        {
+            "lvef_baseline": _at(baseline_value, cells[:, 0]),
+            "lvef": _at(value, cells[:, 0]),
+            "lv_esv_baseline": _at(baseline_value, cells[:, 1]),
+            "lv_esv": _at(value, cells[:, 1]),
+        }
+    )
     rise = w["lvef"] - w["lvef_baseline"]
     fall = 100 * (w["lv_esv_baseline"] - w["lv_esv"]) / w["lv_esv_baseline"]
 
@@ -357,39 +663,30 @@ def remodelling(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFra
     )
     rise_met = known(rise >= rr["lvef_rise_min_points"], rise)
     fall_met = known(fall >= rr["lvesv_fall_min_percent"], fall)
-    out = w.assign(
-        method=w["method"].replace("", pd.NA),
+    out = pd.DataFrame({column: rows.text(column) for column in series})
+    return out.assign(
+        lvef_baseline=w["lvef_baseline"],
+        lvef=w["lvef"],
         lvef_rise=rise.round(ROUND),
+        lv_esv_baseline=w["lv_esv_baseline"],
+        lv_esv=w["lv_esv"],
         lv_esv_fall_percent=fall.round(ROUND),
         hfimpef=known(hfimpef, rise),
         lvef_rise_met=rise_met,
         lv_esv_fall_met=fall_met,
         reverse_remodelling=(rise_met & fall_met),
     )
-    cols = [
-        *series,
-        "lvef_baseline",
-        "lvef",
-        "lvef_rise",
-        "lv_esv_baseline",
-        "lv_esv",
-        "lv_esv_fall_percent",
-        "hfimpef",
-        "lvef_rise_met",
-        "lv_esv_fall_met",
-        "reverse_remodelling",
-    ]
-    return _sorted(out[cols], series, tables["timepoints"])
 
 
 def derive_metrics(tables: dict[str, pd.DataFrame], thresholds: dict) -> dict[str, pd.DataFrame]:
     """Every derived-metrics table, by file name (see the module docstring for the columns)."""
+    keyed = _measurement_rows(tables)  # coded once, shared by every table
     return {
-        "haemodynamics": haemodynamics(tables),
-        "implied": implied(tables),
-        "change_from_baseline": change_from_baseline(tables),
-        "classifications": classifications(tables, thresholds),
-        "remodelling": remodelling(tables, thresholds),
+        "haemodynamics": haemodynamics(tables, keyed),
+        "implied": implied(tables, keyed),
+        "change_from_baseline": change_from_baseline(tables, keyed),
+        "classifications": classifications(tables, thresholds, keyed),
+        "remodelling": remodelling(tables, thresholds, keyed),
     }
 
 
