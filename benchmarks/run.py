@@ -8,8 +8,10 @@ Writes benchmarks/results/{rebuild,noop,scaling}.json (reported, never asserted)
    single-process floor (benchmarks/floor.py: the same scripts, in the same order, in one
    Python process), measured alternately;
 2. noop: `snakemake` with nothing to do against `snakemake --version`;
-3. scaling: validation + derivation + audit (the workflow's own scripts, in one process) for
-   synthetic cohorts of each size: wall time per stage, peak memory, rows per second.
+3. scaling: validation + derivation + audit for synthetic cohorts of each size, twice: the
+   workflow's own scripts in one process (seconds per stage, peak memory, rows per second), and
+   the real `snakemake --cores 2` up to those rules (wall time, the largest process's peak
+   memory): the figure the 100k-cases-in-60-s target is judged on.
 All runs happen in a copy of the repository under --work (default /tmp/caserepro-bench).
 """
 
@@ -65,6 +67,25 @@ def timed(command: list[str], cwd: Path) -> float:
             f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
     return seconds
+
+
+# Runs a command and reports the peak RSS of its largest descendant (ru_maxrss of waited children).
+_PEAK_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+)
+
+
+def timed_with_peak(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds of one command and the peak MB of its largest process; fail loudly if it fails."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_WRAPPER, *command], cwd=cwd, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return seconds, int(result.stderr.strip().splitlines()[-1]) / 1024
 
 
 def clean(workdir: Path) -> None:
@@ -249,6 +270,21 @@ def bench_scaling(workdir: Path, plan: Path, sizes: list[int], seed: int, cache:
         measured = json.loads(timings.read_text())
         stages = {job["rule"]: job["seconds"] for job in measured["jobs"] if not job["error"]}
         failed = {job["rule"]: job["error"] for job in measured["jobs"] if job["error"]}
+        shutil.rmtree(results, ignore_errors=True)
+        snakemake_s, snakemake_peak = timed_with_peak(
+            [
+                str(BIN / "snakemake"),
+                "--cores",
+                "2",
+                "--quiet",
+                "--config",
+                f"raw_dir={folder}",
+                f"results_dir={results}",
+                "--until",
+                *SCALING_RULES,
+            ],
+            workdir,
+        )
         rows = count_rows(folder)
         work = sum(stages.values())
         rows_out.append(
@@ -260,13 +296,17 @@ def bench_scaling(workdir: Path, plan: Path, sizes: list[int], seed: int, cache:
                 "process_wall_s": wall,
                 "peak_mb": measured["peak_mb"],
                 "rows_per_s": rows / work,
+                "snakemake_2_cores_wall_s": snakemake_s,
+                "snakemake_largest_process_peak_mb": snakemake_peak,
                 "generate_s": generated_s,
                 "failed_stages": failed,
             }
         )
         print(json.dumps(rows_out[-1]), flush=True)
     return {
-        "what": "validation + derivation + audit (the workflow's scripts in one process) on synthetic cohorts",
+        "what": "validation + derivation + audit on synthetic cohorts: the workflow's scripts in one "
+        "process (stage_seconds, seconds, peak_mb, rows_per_s) and real snakemake --cores 2 "
+        "(snakemake_2_cores_wall_s, snakemake_largest_process_peak_mb)",
         "seed": seed,
         "stages": list(SCALING_RULES),
         "runs": rows_out,
