@@ -52,6 +52,7 @@ def read_tables(files: dict[str, str | Path]) -> dict[str, pd.DataFrame]:
 # rest (rare in clinical data) are formatted by Python.
 _PLAIN_FLOAT_MIN, _PLAIN_FLOAT_BELOW = 1e-4, 1e16
 _NEEDS_QUOTES = r'[",\n]'  # as Python 3.11's csv module (QUOTE_MINIMAL, lineterminator "\n")
+_SPECIAL_BYTES = np.frombuffer(b'",\n', np.uint8)
 
 
 def _text(value: str) -> pa.Scalar:
@@ -59,15 +60,31 @@ def _text(value: str) -> pa.Scalar:
 
 
 def _float_text(values: pd.Series) -> pa.Array:
-    """Floats as `repr` prints them ('77.0', '1.2987', '1e-05'); missing values as null."""
+    """Floats as `repr` prints them ('77.0', '1.2987', '1e-05'); missing values as null.
+
+    A column with few distinct values (most printed measurements) formats each of them once."""
     numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    encoded = pc.dictionary_encode(pa.array(numbers, from_pandas=True))
+    if 4 * len(encoded.dictionary) < len(numbers):
+        distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+        return pc.take(_distinct_float_text(distinct), encoded.indices)
+    return _distinct_float_text(numbers)
+
+
+def _distinct_float_text(numbers: np.ndarray) -> pa.Array:
     text = pc.cast(pa.array(numbers, from_pandas=True), pa.large_string())
+    exponent = pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
+    finite = np.isfinite(numbers)
     size = np.abs(numbers)
-    unusual = (size != 0) & ((size < _PLAIN_FLOAT_MIN) | (size >= _PLAIN_FLOAT_BELOW))
-    unusual |= pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
-    unusual &= np.isfinite(numbers)
-    whole = pc.invert(pc.match_substring_regex(text, "[.en]"))  # not '.', exponent, nan or inf
-    text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    plain = (
+        finite
+        & ~exponent
+        & ((size == 0) | ((size >= _PLAIN_FLOAT_MIN) & (size < _PLAIN_FLOAT_BELOW)))
+    )
+    whole = plain & (numbers == np.trunc(numbers))  # Arrow writes '77' where repr writes '77.0'
+    if whole.any():
+        text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+    unusual = finite & ~plain  # where Arrow and repr choose notation differently
     if unusual.any():
         cells = text.to_numpy(zero_copy_only=False).astype(object)
         cells[unusual] = [repr(float(v)) for v in numbers[unusual]]
@@ -76,7 +93,7 @@ def _float_text(values: pd.Series) -> pa.Array:
 
 
 def _column_text(values: pd.Series) -> pa.Array:
-    """One column's cells as `to_csv` writes them, before quoting; missing values as null."""
+    """One column's cells as `to_csv` writes them, quoted where needed; missing values as null."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         flags = pa.array(values.to_numpy(dtype="object", na_value=None), pa.bool_())
@@ -88,15 +105,17 @@ def _column_text(values: pd.Series) -> pa.Array:
     if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         plain = isinstance(dtype, pd.StringDtype)
         cells = values if plain else values.astype("str")  # categories, objects: as str() prints
-        return pa.array(cells, pa.large_string(), from_pandas=True)
+        return _quoted(pa.array(cells, pa.large_string(), from_pandas=True))
     raise TypeError(f"csv_bytes: column {values.name!r} has dtype {dtype}, which it cannot write")
 
 
 def _quoted(text: pa.Array) -> pa.Array:
     """Cells with a comma, quote or line break in quotes, inner quotes doubled (QUOTE_MINIMAL)."""
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    data = text.buffers()[2]
+    if data is None or not np.isin(np.frombuffer(data, np.uint8), _SPECIAL_BYTES).any():
+        return text  # no cell holds any of those characters: the common case, found in one scan
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
-    if not pc.any(needs).as_py():
-        return text
     escaped = pc.replace_substring(text, '"', '""')
     return pc.if_else(
         needs, pc.binary_join_element_wise(_text('"'), escaped, _text('"'), _text("")), text
@@ -109,7 +128,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     header_line = ",".join(_quoted(header).to_pylist()) + "\n"
     if len(frame) == 0:
         return header_line.encode("utf-8")
-    cells = [pc.fill_null(_quoted(_column_text(frame[name])), _text("")) for name in frame.columns]
+    cells = [pc.fill_null(_column_text(frame[name]), _text("")) for name in frame.columns]
     if len(cells) == 1:  # a lone empty cell would read back as a blank line, so csv quotes it
         cells = [pc.if_else(pc.equal(cells[0], _text("")), _text('""'), cells[0])]
     lines = pc.binary_join_element_wise(*cells, _text(","))
