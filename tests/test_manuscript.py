@@ -20,7 +20,8 @@ import yaml
 from caserepro import manuscript as ms
 from caserepro import paths
 from caserepro.audit import run_audit
-from caserepro.metrics import derive_metrics, to_csv
+from caserepro.io import csv_bytes
+from caserepro.metrics import derive_metrics
 from caserepro.tables import table1, table2
 from conftest import REPO
 
@@ -32,7 +33,7 @@ CONFIG = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
 
 def as_written(frame: pd.DataFrame) -> pd.DataFrame:
     """A metrics table as the manuscript stage reads it back from CSV."""
-    return pd.read_csv(io.StringIO(to_csv(frame)))
+    return pd.read_csv(io.BytesIO(csv_bytes(frame)))
 
 
 @pytest.fixture(scope="module")

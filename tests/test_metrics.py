@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from caserepro import paths
 from caserepro.intervals import printed
+from caserepro.io import csv_bytes
 from caserepro.metrics import (
     EXAMINATION,
     KeyedRows,
@@ -24,7 +25,6 @@ from caserepro.metrics import (
     implied,
     key_rows,
     remodelling,
-    to_csv,
     wide,
 )
 
@@ -147,8 +147,8 @@ def test_remodelling_without_volumes_is_not_assessable(tables, thresholds):
 
 
 def test_metrics_are_deterministic(tables, thresholds):
-    first = {k: to_csv(v) for k, v in derive_metrics(tables, thresholds).items()}
-    second = {k: to_csv(v) for k, v in derive_metrics(tables, thresholds).items()}
+    first = {k: csv_bytes(v) for k, v in derive_metrics(tables, thresholds).items()}
+    second = {k: csv_bytes(v) for k, v in derive_metrics(tables, thresholds).items()}
     assert first == second
 
 

@@ -688,8 +688,3 @@ def derive_metrics(tables: dict[str, pd.DataFrame], thresholds: dict) -> dict[st
         "classifications": classifications(tables, thresholds, keyed),
         "remodelling": remodelling(tables, thresholds, keyed),
     }
-
-
-def to_csv(frame: pd.DataFrame) -> str:
-    """CSV text of a metrics or audit table: no index, '\\n' line ends, blanks for missing values."""
-    return frame.to_csv(index=False, lineterminator="\n")
