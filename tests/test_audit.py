@@ -5,10 +5,34 @@ from __future__ import annotations
 import copy
 import shutil
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from caserepro import paths
-from caserepro.audit import CHECKS, COLUMNS, VERDICTS, Grading, audit, run_audit
+from caserepro.audit import (
+    CHECKS,
+    COLUMNS,
+    VERDICTS,
+    Cohort,
+    Grading,
+    audit,
+    check_ages,
+    check_bsa,
+    check_claims,
+    check_heart_rate,
+    check_repeated_values,
+    check_volumes,
+    combined_key,
+    interval_texts,
+    joined_words,
+    matches,
+    number_texts,
+    printed_ends,
+    ranked_pairs,
+    run_audit,
+)
+from caserepro.intervals import printed
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, edit_measurement
 
@@ -186,7 +210,7 @@ def test_thresholds_come_from_config(tables, config):
 
 @pytest.mark.e2e
 def test_pipeline_writes_the_audit_and_metrics(pipeline_run, tables, config):
-    written = (pipeline_run / paths.audit_file("results")).read_text(encoding="utf-8")
+    written = (pipeline_run / paths.audit_file("results")).read_bytes()
     assert written == run_audit(tables, config).to_csv()
     assert (
         (pipeline_run / paths.audit_summary_file("results"))
@@ -208,3 +232,92 @@ def test_values_attributed_to_the_other_method_are_flagged_as_swapped(tables, ch
     assert len(rows) == 2
     assert (rows["verdict"] == "minor").all()
     assert rows["detail"].str.contains("methods swapped").all()
+
+
+# --- the vectorised building blocks ----------------------------------------------------------
+
+
+def test_numbers_print_with_up_to_four_decimals():
+    values = np.array([23.076923, 20.0, np.inf, np.nan, 0.00001, -0.0, 1234567.0])
+    assert number_texts(values).to_pylist() == [
+        "23.0769",
+        "20",
+        "inf",
+        "",
+        "0",
+        "-0",
+        "1.23457e+06",
+    ]
+
+
+def test_intervals_print_as_range_value_or_one_sided_bound():
+    lo = np.array([19.5, np.nan, 1.23456, 3.0, np.nan, 123456.7, 19.5])
+    hi = np.array([20.5, 5.0, np.nan, 3.00001, np.nan, 123456.8, 20.5])
+    assert interval_texts(lo, hi).to_pylist() == [
+        "[19.5, 20.5]",
+        "< 5",
+        "> 1.2346",
+        "3",  # both ends round to 3
+        "",
+        "123457",  # both ends print alike at six significant digits
+        "[19.5, 20.5]",
+    ]
+
+
+def test_joined_words_are_distinct_sorted_and_missing_for_a_group_without_words():
+    words = pa.array(["admission", "visit1", "visit2"], pa.large_string())
+    texts = joined_words(np.array([1, 0, 1, 1]), 3, np.array([2, 1, 0, 2]), words, ", ")
+    assert texts.to_pylist() == ["visit1", "admission, visit2", None]
+
+
+def test_combined_key_sorts_rows_like_their_code_columns():
+    rng = np.random.default_rng(7)
+    columns = [(rng.integers(-1, size, 500), size) for size in (3, 40, 2**40, 5)]
+    key = combined_key(columns)  # the third column's size forces a dense renumbering
+    by_columns = np.lexsort([codes for codes, _ in reversed(columns)])
+    assert (np.argsort(key, kind="stable") == by_columns).all()
+
+
+def test_matches_pairs_rows_like_an_inner_merge():
+    rng = np.random.default_rng(3)
+    left, right = rng.integers(0, 6, 40), rng.integers(0, 6, 30)
+    i, j = matches(left, right)
+    merged = pd.DataFrame({"k": left, "i": range(40)}).merge(
+        pd.DataFrame({"k": right, "j": range(30)}), on="k"
+    )
+    assert i.tolist() == merged["i"].tolist() and j.tolist() == merged["j"].tolist()
+
+
+def test_ranked_pairs_refer_each_row_to_rows_of_earlier_rank_in_its_group():
+    keys = np.array([5, 5, 5, 7, 7, 9])  # sorted keys of rows 10..15
+    rows = np.array([10, 11, 12, 13, 14, 15])
+    rank = np.zeros(16, dtype=int)
+    rank[10:16] = [2, 0, 2, 1, 1, 0]  # rows 10 and 12 rank alike; so do 13 and 14
+    row, ref = ranked_pairs(keys, rows, rank)
+    assert sorted(zip(row.tolist(), ref.tolist(), strict=True)) == [(10, 11), (12, 11)]
+
+
+def test_printed_ends_are_the_intervals_of_printed_values():
+    rng = np.random.default_rng(11)
+    decimals = rng.integers(0, 5, 2000)
+    values = np.round(rng.uniform(-500, 5000, 2000) * 10.0**decimals) / 10.0**decimals
+    qualifier = pd.Series(rng.choice(["more than", "approximately", None], 2000), dtype="str")
+    expected = printed(pd.Series(values), pd.Series(decimals), qualifier)
+    lo, hi = printed_ends(values, decimals, qualifier.eq("more than").to_numpy(dtype=bool))
+    assert lo.tobytes() == expected.lo.to_numpy().tobytes()
+    assert hi.tobytes() == expected.hi.to_numpy().tobytes()
+
+
+def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):
+    grading = Grading.from_config(config["audit"])
+    whole = audit(tables, config["thresholds"], grading)
+    cohort = Cohort(tables)
+    alone = [
+        check_volumes(tables, grading),
+        check_bsa(tables, grading, cohort),
+        check_heart_rate(tables, grading),
+        check_repeated_values(tables, grading),
+        check_ages(tables, grading, cohort),
+        check_claims(tables, config["thresholds"], grading),
+    ]
+    pd.testing.assert_frame_equal(pd.concat(alone, ignore_index=True), whole)

@@ -46,9 +46,7 @@ def metrics(tables) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def audit(tables) -> pd.DataFrame:
-    return pd.read_csv(
-        io.StringIO(run_audit(tables, CONFIG).to_csv()), dtype={"reported": "string"}
-    )
+    return pd.read_csv(io.BytesIO(run_audit(tables, CONFIG).to_csv()), dtype={"reported": "string"})
 
 
 PROVENANCE = {

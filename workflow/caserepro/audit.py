@@ -22,27 +22,39 @@ against the age at admission and the dates); `claim_<kind>` (prose claims in cla
 Output (`results/audit/consistency.csv`, contract in DESIGN.md): check, case_id, parameter,
 timepoint, source, reported, expected_low, expected_high, verdict, detail; then `method` and
 `against` (what the reported value is compared with), which tell apart checks of one value.
+Rows are sorted by check, case, parameter, time, source, method and against.
+
+How it stays fast on large cohorts: the key columns (case, timepoint, modality, method,
+parameter, source) are read once into integer codes of one sorted vocabulary per column shared
+by all tables (`Cohort`), so joins, groupings and sorting work on integers, and comparing two
+codes compares their texts. A measurement is referred to by its row number. Texts are built
+only for the rows that are written, as whole Arrow columns, and a number is formatted once per
+distinct value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from caserepro.intervals import (
+    LOWER_BOUND_QUALIFIERS,
     Interval,
     ejection_fraction,
     gap,
     intersect,
     meets,
     month_span,
-    point,
     printed,
 )
-from caserepro.metrics import EXAMINATION, interval_of, table_sources, timepoint_order, wide
+from caserepro.io import csv_bytes
+from caserepro.metrics import table_sources, timepoint_order
 
 VERDICTS = ("consistent", "minor", "inconsistent", "not_checkable")
 CHECKS = (
@@ -78,7 +90,15 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
 COLUMNS = [*CONTRACT_COLUMNS, "method", "against"]
 #: Decimals of expected_low / expected_high in the output.
 ROUND = 4
-_SEVERITY = {"consistent": 0, "minor": 1, "inconsistent": 2, "not_checkable": -1}
+
+#: Verdicts as integers while the checks run (their positions in VERDICTS).
+CONSISTENT, MINOR, INCONSISTENT, NOT_CHECKABLE = range(4)
+#: How bad each verdict is, to take the worse of two (not_checkable counts least).
+_SEVERITY = np.array([0, 1, 2, -1])
+
+#: Arrow's type of the texts in pandas `str` columns.
+TEXT = pa.large_string()
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 @dataclass(frozen=True)
@@ -94,411 +114,913 @@ class Grading:
         return cls(float(audit["minor_relative_gap"]), tuple(audit.get("soft_checks") or ()))
 
 
-def num(values: pd.Series) -> pd.Series:
-    """Numbers for a detail text: up to four decimals, no trailing zeros ('23.0769', '20', 'inf')."""
-    rounded = values.astype("float64").round(ROUND)
-    return _each_distinct(rounded, lambda v: "" if pd.isna(v) else f"{v:g}")
+# --- texts: whole Arrow columns, built row by row in one pass --------------------------------
+
+#: A piece of text per row: a literal (the same on every row), or a column of texts.
+Piece = str | pa.Array | pa.ChunkedArray | pd.Series
 
 
-def _each_distinct(values: pd.Series, text: Callable[[float], str]) -> pd.Series:
-    """`values.map(text)` for float64 values, calling `text` once per distinct value.
+def _arrow(piece: Piece) -> pa.Array | pa.Scalar:
+    if isinstance(piece, str):
+        return pa.scalar(piece, TEXT)
+    if isinstance(piece, pd.Series):
+        piece = pa.array(piece, TEXT) if piece.dtype == object else pa.array(piece)
+    if isinstance(piece, pa.ChunkedArray):
+        piece = piece.combine_chunks()
+    return piece if piece.type == TEXT else piece.cast(TEXT)
+
+
+def concat(*pieces: Piece) -> pa.Array:
+    """Texts joined end to end, row by row; missing where a piece is missing (like `+`)."""
+    return pc.binary_join_element_wise(*map(_arrow, pieces), pa.scalar("", TEXT))
+
+
+def choose(condition: np.ndarray, yes: Piece, no: Piece) -> pa.Array:
+    """`yes` where the condition holds, else `no` (row by row)."""
+    return pc.if_else(pa.array(np.asarray(condition, dtype=bool)), _arrow(yes), _arrow(no))
+
+
+def fill(texts: Piece, word: str) -> pa.Array:
+    """Missing texts replaced by a word."""
+    return pc.fill_null(_arrow(texts), pa.scalar(word, TEXT))
+
+
+def take(texts: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """Texts at positions (missing where the position is -1)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return _arrow(texts.take(pa.array(rows, mask=rows < 0)))
+
+
+def repeat(word: str, n: int) -> pa.Array:
+    """One word on n rows."""
+    return pa.array([word], TEXT).take(np.zeros(n, dtype=np.int64))
+
+
+def on_rows(texts: pa.Array, where: np.ndarray, new: Callable[[np.ndarray], Piece]) -> pa.Array:
+    """`texts` with the rows where `where` holds replaced by `new(rows)`, built for those rows only."""
+    rows = np.flatnonzero(where)
+    if not len(rows):
+        return texts
+    return pc.replace_with_mask(texts, pa.array(np.asarray(where, dtype=bool)), _arrow(new(rows)))
+
+
+def text_series(texts: Piece) -> pd.Series:
+    """A pandas `str` column from Arrow texts."""
+    return pd.Series(pd.array(_arrow(texts), dtype=_STR))
+
+
+def _each_distinct(
+    values: np.ndarray, text: Callable[[float], str]
+) -> tuple[np.ndarray, list[str]]:
+    """Codes of the values and `text` of each distinct value (called once per distinct value).
 
     Factorising the bit patterns keeps -0.0 apart from 0.0 (they print differently) and needs no
     special case for missing values.
     """
-    if values.dtype != "float64":
-        return values.map(text)
-    codes, bits = pd.factorize(values.to_numpy().view("int64"))
-    distinct = pd.Series(bits.view("float64")).map(text)
-    return distinct.take(codes).set_axis(values.index).rename(values.name)
+    codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
+    return codes, [text(v) for v in bits.view(np.float64).tolist()]
 
 
-def joined(keys: pd.Series, words: pd.Series, sep: str) -> pd.Series:
-    """Distinct words of each key, sorted and joined by `sep` (one vectorised pass, no per-group code)."""
-    frame = pd.DataFrame({"key": keys, "word": words.astype("str")}).drop_duplicates()
-    frame = frame.sort_values(["key", "word"], kind="stable")
-    text = (frame["word"] + sep).groupby(frame["key"]).sum()
-    return text.str.slice(0, -len(sep))
+def _number(value: float) -> str:
+    return "" if value != value else f"{value:g}"
 
 
-def interval_text(iv: Interval) -> pd.Series:
-    """'[lo, hi]' for a detail text, or the value alone where lo == hi."""
-    lo, hi = num(iv.lo), num(iv.hi)
-    text = ("[" + lo + ", " + hi + "]").where(lo != hi, lo)
-    text = text.mask((lo == "") & (hi != ""), "< " + hi).mask((hi == "") & (lo != ""), "> " + lo)
-    return text
+def number_texts(values: np.ndarray) -> pa.Array:
+    """Numbers for a detail text: up to four decimals, no trailing zeros ('23.0769', '20', 'inf')."""
+    codes, words = _each_distinct(np.round(np.asarray(values, dtype=np.float64), ROUND), _number)
+    return pa.array(words, TEXT).take(codes)
+
+
+def interval_texts(lo: np.ndarray, hi: np.ndarray) -> pa.Array:
+    """'[lo, hi]' for a detail text; the value alone where both ends print alike; '< hi' or
+    '> lo' where one end is missing; '' where both are."""
+    n = len(lo)
+    codes, words = _each_distinct(np.round(np.concatenate([lo, hi]), ROUND), _number)
+    same_word, _ = pd.factorize(np.array(words, dtype=object))
+    blank = np.array([word == "" for word in words], dtype=bool)
+    # One text per distinct pair of ends, spread over the rows.
+    _, first, pair = np.unique(
+        codes[:n].astype(np.int64) * len(words) + codes[n:], return_index=True, return_inverse=True
+    )
+    lo_code, hi_code = codes[:n][first], codes[n:][first]
+    dictionary = pa.array(words, TEXT)
+    lo_text, hi_text = dictionary.take(lo_code), dictionary.take(hi_code)
+    text = choose(
+        same_word[lo_code] == same_word[hi_code], lo_text, concat("[", lo_text, ", ", hi_text, "]")
+    )
+    text = choose(blank[lo_code] & ~blank[hi_code], concat("< ", hi_text), text)
+    text = choose(blank[hi_code] & ~blank[lo_code], concat("> ", lo_text), text)
+    return text.take(pair)
+
+
+def joined_words(
+    group: np.ndarray, n_groups: int, word: np.ndarray, words: pa.Array, sep: str
+) -> pa.Array:
+    """For groups 0..n_groups-1: the distinct words of each, in vocabulary order, joined by `sep`.
+
+    `word` holds codes into `words` (sorted), one per entry of `group`; a group without words is
+    missing.
+    """
+    size = max(len(words), 1)
+    pairs = np.sort(group.astype(np.int64) * size + word, kind="stable")  # often nearly sorted
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    owner, code = np.divmod(pairs, size)
+    counts = np.bincount(owner, minlength=n_groups)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int64())
+    lists = pa.LargeListArray.from_arrays(offsets, words.take(code), mask=pa.array(counts == 0))
+    return pc.binary_join(lists, pa.scalar(sep, TEXT))
+
+
+# --- the cohort as integer codes --------------------------------------------------------------
+
+
+def _encode(*columns: pd.Series) -> tuple[pa.Array, list[np.ndarray]]:
+    """The sorted vocabulary of text columns, and each column as codes into it (-1: missing)."""
+    factorized = [pd.factorize(column) for column in columns]
+    words = sorted(set().union(*(uniques.tolist() for _, uniques in factorized)))
+    index = pd.Index(words, dtype=_STR)
+    codes = [
+        np.append(index.get_indexer(uniques), -1).astype(np.int32)[c] for c, uniques in factorized
+    ]
+    return pa.array(words, TEXT), codes
+
+
+def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 per row that sorts like the code columns in turn (-1, missing, sorts first).
+
+    Each column is (codes, vocabulary size); the key is their mixed-radix number.
+    """
+    key = np.zeros(len(columns[0][0]), dtype=np.int64)
+    span = 1
+    for codes, size in columns:
+        if span * (size + 1) >= 2**62:  # renumber densely first (same order, fewer values)
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            span = int(key.max()) + 1 if len(key) else 1
+        key = key * (size + 1) + (codes + 1)
+        span *= size + 1
+    return key
+
+
+def matches(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) with left[i] == right[j], in the order of i, then j (an inner merge)."""
+    order = np.argsort(right, kind="stable")
+    return _runs_of(left, right[order], order)
+
+
+def _runs_of(
+    left: np.ndarray, ordered: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`matches` against keys already sorted (`ordered` = right[order])."""
+    start = np.searchsorted(ordered, left, "left")
+    count = np.searchsorted(ordered, left, "right") - start
+    return _expand(start, count, order)
+
+
+def _expand(
+    start: np.ndarray, count: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(i, order[start[i] + k]) for every i and k < count[i], in the order of i, then k."""
+    i = np.repeat(np.arange(len(start)), count)
+    offset = np.repeat(start - (np.cumsum(count) - count), count)
+    return i, order[offset + np.arange(len(i))]
+
+
+def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows], NaN where the row is -1 (absent)."""
+    return np.where(rows >= 0, values[rows], np.nan)
+
+
+def printed_ends(
+    values: np.ndarray, decimals: np.ndarray, lower_bound: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`intervals.printed` on whole arrays, step by step the same arithmetic: value ± half a unit
+    of the last printed digit, snapped to the nearest double of one more decimal; (value, inf)
+    for a lower bound ('more than')."""
+    decimals = decimals.astype(np.float64)
+    half = 0.5 * 10.0 ** (-decimals)
+    scale = 10.0 ** (decimals + 1)
+    lo = np.round((values - half) * scale) / scale
+    hi = np.round((values + half) * scale) / scale
+    return np.where(lower_bound, values, lo), np.where(lower_bound, np.inf, hi)
+
+
+class Cohort:
+    """The validated tables with their key columns as codes into shared sorted vocabularies.
+
+    Measurements (`m_*`, one entry per row of the measurements table) and claims (`claim_*`)
+    share the vocabularies of case, timepoint, modality, parameter and source; method codes are
+    -1 where the method is blank. `timeline` is `metrics.timepoint_order`, found by `when`.
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        m = tables["measurements"].reset_index(drop=True)
+        claims = tables["claims"].reset_index(drop=True)
+        self.measurements, self.claims = m, claims
+        self.timeline = timepoint_order(tables["timepoints"]).reset_index(drop=True)
+        t = self.timeline
+        self.case_ids, codes = _encode(
+            m["case_id"], claims["case_id"], t["case_id"], tables["cases"]["case_id"]
+        )
+        self.m_case, self.claim_case, self.timeline_case, self.cases_case = codes
+        self.timepoints, codes = _encode(
+            m["timepoint"], claims["timepoint"], claims["from_timepoint"], t["timepoint"]
+        )
+        self.m_timepoint, self.claim_timepoint, self.claim_from, self.timeline_timepoint = codes
+        self.modalities, (self.m_modality, self.claim_modality) = _encode(
+            m["modality"], claims["modality"]
+        )
+        self.parameters, (self.m_parameter, self.claim_parameter) = _encode(
+            m["parameter"], claims["parameter"]
+        )
+        self.sources, (self.m_source, self.claim_source) = _encode(m["source"], claims["source"])
+        self.methods, (self.m_method,) = _encode(m["method"])
+        self.m_value = m["value_num"].to_numpy(dtype=np.float64)
+        self.m_qualified = m["qualifier"].notna().to_numpy()
+        self.m_lo, self.m_hi = printed_ends(
+            self.m_value,
+            m["decimals"].to_numpy(),
+            m["qualifier"].isin(LOWER_BOUND_QUALIFIERS).to_numpy(dtype=bool),
+        )
+        self._timeline_key = pd.Index(self._moment(self.timeline_case, self.timeline_timepoint))
+        self._rank = t["rank"].to_numpy(dtype=np.int64)
+
+    def _moment(self, case: np.ndarray, timepoint: np.ndarray) -> np.ndarray:
+        return combined_key([(case, len(self.case_ids)), (timepoint, len(self.timepoints))])
+
+    def when(self, case: np.ndarray, timepoint: np.ndarray) -> np.ndarray:
+        """Row of the timeline of each (case, timepoint) pair of codes (-1 if not there)."""
+        return self._timeline_key.get_indexer(self._moment(case, timepoint))
+
+    def rank(self, when: np.ndarray) -> np.ndarray:
+        """Rank in time of timeline rows (-1, sorting first, where unknown)."""
+        return np.where(when >= 0, self._rank[when], -1)
+
+    def m_rows(self, *parameters: str) -> np.ndarray:
+        """Measurement rows of these parameters, in table order."""
+        codes = pd.Index(self.parameters.to_pylist()).get_indexer(list(parameters))
+        wanted = np.zeros(len(self.parameters), dtype=bool)
+        wanted[codes[codes >= 0]] = True
+        return np.flatnonzero(wanted[self.m_parameter])
+
+    def m_text(self, column: str, rows: np.ndarray) -> pa.Array:
+        """Texts of a measurement column at rows (missing where the row is -1)."""
+        return take(self._m_texts[column], rows)
+
+    @cached_property
+    def _m_texts(self) -> dict[str, pa.Array]:
+        return {name: _arrow(self.measurements[name]) for name in ("value", "qualifier")}
+
+    def shown(self, rows: np.ndarray) -> pa.Array:
+        """Measurement values as the paper shows them: the qualifier, if any, then the value."""
+        text = self.m_text("value", rows)
+        qualified = self.m_qualified[rows]
+        return on_rows(
+            text,
+            qualified,
+            lambda at: concat(self.m_text("qualifier", rows[at]), " ", text.take(at)),
+        )
+
+    @cached_property
+    def value_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Measurement rows by case, parameter, timepoint and modality: (sorted keys, rows).
+
+        The rows are listed by key, in table order within a key.
+        """
+        key = self.value_key(self.m_case, self.m_parameter, self.m_timepoint, self.m_modality)
+        order = np.argsort(key, kind="stable")
+        return key[order], order
+
+    def value_key(
+        self, case: np.ndarray, parameter: np.ndarray, timepoint: np.ndarray, modality: np.ndarray
+    ) -> np.ndarray:
+        """The key of `value_groups` for codes of any table."""
+        return combined_key(
+            [
+                (case, len(self.case_ids)),
+                (parameter, len(self.parameters)),
+                (timepoint, len(self.timepoints)),
+                (modality, len(self.modalities)),
+            ]
+        )
+
+    def place(self, rows: np.ndarray) -> dict[str, object]:
+        """Case, timepoint and source (texts), method (codes) of measurement rows."""
+        return {
+            "case_id": self.case_ids.take(self.m_case[rows]),
+            "timepoint": self.timepoints.take(self.m_timepoint[rows]),
+            "source": self.sources.take(self.m_source[rows]),
+            "method": self.m_method[rows],
+        }
+
+    def in_audit_order(self, rows: np.ndarray, *more: np.ndarray) -> np.ndarray:
+        """Order of check rows about measurement rows: by case, time, source, method, then the
+        `more` keys; ties keep their order."""
+        when = self.when(self.m_case[rows], self.m_timepoint[rows])
+        return ordered_by(
+            self.m_case[rows],
+            self.rank(when),
+            self.m_source[rows],
+            self.m_method[rows],
+            *more,
+        )
+
+
+def ordered_by(*keys: np.ndarray) -> np.ndarray:
+    """Positions sorted by the keys in turn (first key first); ties keep their order."""
+    return np.lexsort(keys[::-1])
+
+
+def _cohort(tables: dict[str, pd.DataFrame], cohort: Cohort | None) -> Cohort:
+    return cohort if cohort is not None else Cohort(tables)
+
+
+# --- grading and the rows of a check ----------------------------------------------------------
+
+
+def _interval(lo: np.ndarray, hi: np.ndarray) -> Interval:
+    return Interval(pd.Series(lo, dtype=np.float64), pd.Series(hi, dtype=np.float64))
+
+
+def _ends(iv: Interval) -> tuple[np.ndarray, np.ndarray]:
+    return iv.lo.to_numpy(dtype=np.float64), iv.hi.to_numpy(dtype=np.float64)
+
+
+def _mid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The midpoint, as `Interval.mid`."""
+    with np.errstate(invalid="ignore"):  # -inf + inf is NaN, as in pandas
+        return (lo + hi) / 2
 
 
 def grade(
-    reported: Interval, expected: Interval, scale: pd.Series, grading: Grading
-) -> pd.DataFrame:
-    """Verdict and gap for each row: meet, gap within tolerance, or not."""
-    distance = gap(reported, expected)
-    relative = distance / scale.abs().where(scale.abs() > 0, 1.0)
+    reported: tuple[np.ndarray, np.ndarray],
+    expected: tuple[np.ndarray, np.ndarray],
+    scale: np.ndarray,
+    grading: Grading,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Verdict, gap and gap relative to the scale, per row: meet, gap within tolerance, or not."""
+    rep, exp = _interval(*reported), _interval(*expected)
+    distance = np.asarray(gap(rep, exp), dtype=np.float64)
+    size = np.abs(scale)
+    with np.errstate(invalid="ignore"):  # inf / inf is NaN, as in pandas
+        relative = distance / np.where(size > 0, size, 1.0)
     verdict = np.select(
         [
-            reported.missing | expected.missing,
-            meets(reported, expected),
+            np.asarray(rep.missing | exp.missing),
+            np.asarray(meets(rep, exp)),
             relative <= grading.minor_relative_gap,
         ],
-        ["not_checkable", "consistent", "minor"],
-        "inconsistent",
+        [NOT_CHECKABLE, CONSISTENT, MINOR],
+        INCONSISTENT,
     )
-    return pd.DataFrame(
-        {"verdict": verdict, "gap": distance, "relative_gap": relative}, index=scale.index
-    )
+    return verdict, distance, relative
 
 
-def _gap_text(graded: pd.DataFrame) -> pd.Series:
-    rel = _each_distinct((100 * graded["relative_gap"]).round(2), lambda v: f"{v:g}")
-    text = "; gap " + num(graded["gap"]) + " (" + rel + " % of reported)"
-    text = text.mask(
-        graded["gap"] == 0, "; the intervals only touch at an end (neighbouring values)"
-    )
-    return text.where(graded["verdict"].isin(["minor", "inconsistent"]), "")
+def _gap_texts(verdict: np.ndarray, distance: np.ndarray, relative: np.ndarray) -> pa.Array:
+    """'; gap ...' after the detail of a minor or inconsistent check, '' after the others."""
+
+    def text(rows: np.ndarray) -> pa.Array:
+        codes, words = _each_distinct(np.round(100 * relative[rows], 2), lambda v: f"{v:g}")
+        percent = pa.array(words, TEXT).take(codes)
+        return choose(
+            distance[rows] == 0,
+            "; the intervals only touch at an end (neighbouring values)",
+            concat("; gap ", number_texts(distance[rows]), " (", percent, " % of reported)"),
+        )
+
+    flagged = (verdict == MINOR) | (verdict == INCONSISTENT)
+    return on_rows(repeat("", len(verdict)), flagged, text)
+
+
+def _frame(columns: dict[str, object], n: int) -> pd.DataFrame:
+    """Check rows with the output's column types: texts `str`; verdict and method objects."""
+    out = {}
+    for name in COLUMNS:
+        value = columns[name]
+        if name in ("expected_low", "expected_high"):
+            out[name] = np.round(np.asarray(value, dtype=np.float64), ROUND)
+        elif name == "verdict":
+            out[name] = pd.Series(np.array(VERDICTS, dtype=object)[value], dtype=object)
+        elif name == "method":
+            out[name] = pd.Series(value, dtype=object)
+        else:
+            out[name] = text_series(repeat(value, n) if isinstance(value, str) else value)
+    return pd.DataFrame(out)
 
 
 def _rows(
     check: str,
-    base: pd.DataFrame,
-    reported: Interval,
-    expected: Interval,
-    scale: pd.Series,
+    cohort: Cohort,
+    at: dict[str, object],
+    reported: tuple[np.ndarray, np.ndarray],
+    expected: tuple[np.ndarray, np.ndarray],
+    scale: np.ndarray,
     grading: Grading,
-    reported_text: pd.Series,
-    detail: pd.Series,
+    reported_text: pa.Array,
+    detail: pa.Array,
 ) -> pd.DataFrame:
-    """Graded check rows: the contract's columns from a frame with case_id, parameter, timepoint, ..."""
-    graded = grade(reported, expected, scale, grading)
-    verdict = graded["verdict"]
+    """Graded check rows. `at` holds case_id, parameter, timepoint, source and against (texts or
+    one word) and method (codes); all rows are in output order."""
+    verdict, distance, relative = grade(reported, expected, scale, grading)
     if check in grading.soft_checks:
-        capped = verdict == "inconsistent"
-        verdict = verdict.mask(capped, "minor")
-        detail = detail + pd.Series(
-            np.where(
-                capped,
-                "; would be inconsistent, but these need not agree (soft check: minor at most)",
-                "",
-            ),
-            index=detail.index,
-        )
-    return pd.DataFrame(
-        {
-            "check": check,
-            "case_id": base["case_id"],
-            "parameter": base["parameter"],
-            "timepoint": base["timepoint"],
-            "source": base["source"],
-            "reported": reported_text,
-            "expected_low": expected.lo.round(ROUND),
-            "expected_high": expected.hi.round(ROUND),
-            "verdict": verdict,
-            "detail": detail + _gap_text(graded.assign(verdict=verdict)),
-            "method": base["method"],
-            "against": base["against"],
-        }
+        capped = verdict == INCONSISTENT
+        verdict = np.where(capped, MINOR, verdict)
+        soft = "; would be inconsistent, but these need not agree (soft check: minor at most)"
+        detail = concat(detail, choose(capped, soft, ""))
+    method_names = np.array([*cohort.methods.to_pylist(), np.nan], dtype=object)  # -1: NaN
+    columns = {
+        "check": check,
+        **at,
+        "method": method_names[at["method"]],
+        "reported": reported_text,
+        "expected_low": expected[0],
+        "expected_high": expected[1],
+        "verdict": verdict,
+        "detail": concat(detail, _gap_texts(verdict, distance, relative)),
+    }
+    return _frame(columns, len(scale))
+
+
+# --- examinations: the values printed together at one place ----------------------------------
+
+
+@dataclass(frozen=True)
+class Examinations:
+    """Examinations (case, timepoint, modality, method, source), sorted by those columns.
+
+    `row` is a measurement row of each examination (its key columns); `at[p]` the row of
+    parameter p's value there, -1 where the examination does not print it.
+    """
+
+    row: np.ndarray
+    at: dict[str, np.ndarray]
+
+    def subset(self, keep: np.ndarray) -> Examinations:
+        return Examinations(self.row[keep], {p: rows[keep] for p, rows in self.at.items()})
+
+    def printed(self, cohort: Cohort, parameter: str) -> tuple[np.ndarray, np.ndarray]:
+        """The printed interval of a parameter (NaN where not printed)."""
+        rows = self.at[parameter]
+        return _at(cohort.m_lo, rows), _at(cohort.m_hi, rows)
+
+
+def examinations(cohort: Cohort, parameters: list[str]) -> Examinations:
+    """The examinations that print any of the parameters (`metrics.wide` as row numbers)."""
+    rows = cohort.m_rows(*parameters)
+    key = combined_key(
+        [
+            (cohort.m_case[rows], len(cohort.case_ids)),
+            (cohort.m_timepoint[rows], len(cohort.timepoints)),
+            (cohort.m_modality[rows], len(cohort.modalities)),
+            (cohort.m_method[rows], len(cohort.methods)),
+            (cohort.m_source[rows], len(cohort.sources)),
+        ]
     )
+    _, first, exam = np.unique(key, return_index=True, return_inverse=True)
+    at = {}
+    for parameter in parameters:
+        of_parameter = np.flatnonzero(cohort.m_parameter[rows] == _code(cohort, parameter))
+        where = np.full(len(first), -1, dtype=np.int64)
+        where[exam[of_parameter]] = rows[of_parameter]
+        at[parameter] = where
+    return Examinations(rows[first], at)
+
+
+def _code(cohort: Cohort, parameter: str) -> int:
+    return int(pd.Index(cohort.parameters.to_pylist()).get_indexer([parameter])[0])
 
 
 # --- derived haemodynamics -------------------------------------------------------------------
 
 
-def check_volumes(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
+def check_volumes(
+    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
+) -> pd.DataFrame:
     """Printed EF and SV against EDV and ESV printed at the same place (one examination)."""
-    w = wide(tables["measurements"], ["lv_edv", "lv_esv", "lvef", "stroke_volume"]).reset_index(
-        drop=True
-    )
-    edv, esv = interval_of(w, "lv_edv"), interval_of(w, "lv_esv")
-    any_volume = w["lv_edv"].notna() | w["lv_esv"].notna()
-    out = []
+    cohort = _cohort(tables, cohort)
+    exams = examinations(cohort, ["lv_edv", "lv_esv", "lvef", "stroke_volume"])
+    any_volume = (exams.at["lv_edv"] >= 0) | (exams.at["lv_esv"] >= 0)
     derived = {
-        "lvef": ("ef_from_volumes", ejection_fraction(edv, esv), "EF = (EDV - ESV) / EDV x 100"),
-        "stroke_volume": ("sv_from_volumes", edv - esv, "SV = EDV - ESV"),
+        "lvef": ("ef_from_volumes", ejection_fraction, "EF = (EDV - ESV) / EDV x 100"),
+        "stroke_volume": ("sv_from_volumes", lambda edv, esv: edv - esv, "SV = EDV - ESV"),
     }
-    for parameter, (check, expected, formula) in derived.items():
-        keep = w[parameter].notna() & any_volume
-        base = w[keep].assign(parameter=parameter, against="lv_edv, lv_esv")
-        exp = Interval(expected.lo[keep], expected.hi[keep])
-        rep = interval_of(base, parameter)
-        missing = np.where(base["lv_edv"].isna(), "EDV missing; ", "") + np.where(
-            base["lv_esv"].isna(), "ESV missing; ", ""
-        )
-        detail = (
-            pd.Series(missing, index=base.index)
-            + formula
-            + " from EDV "
-            + base["lv_edv_printed"].fillna("?")
-            + ", ESV "
-            + base["lv_esv_printed"].fillna("?")
-            + " gives "
-            + interval_text(exp)
-            + "; printed "
-            + base[f"{parameter}_printed"]
-        )
-        out.append(
-            _rows(
-                check,
-                base,
-                rep,
-                exp,
-                base[parameter],
-                grading,
-                base[f"{parameter}_printed"],
-                detail,
+    out = []
+    for parameter, (check, formula, formula_text) in derived.items():
+        keep = np.flatnonzero((exams.at[parameter] >= 0) & any_volume)
+        base = exams.subset(keep[cohort.in_audit_order(exams.row[keep])])
+        edv, esv = base.at["lv_edv"], base.at["lv_esv"]
+        value = base.at[parameter]
+        expected = _ends(
+            formula(
+                _interval(*base.printed(cohort, "lv_edv")),
+                _interval(*base.printed(cohort, "lv_esv")),
             )
+        )
+        printed_value = cohort.m_text("value", value)
+        missing = concat(choose(edv < 0, "EDV missing; ", ""), choose(esv < 0, "ESV missing; ", ""))
+        detail = concat(
+            missing,
+            formula_text,
+            " from EDV ",
+            fill(cohort.m_text("value", edv), "?"),
+            ", ESV ",
+            fill(cohort.m_text("value", esv), "?"),
+            " gives ",
+            interval_texts(*expected),
+            "; printed ",
+            printed_value,
+        )
+        at = {**cohort.place(base.row), "parameter": parameter, "against": "lv_edv, lv_esv"}
+        reported = (cohort.m_lo[value], cohort.m_hi[value])
+        scale = cohort.m_value[value]
+        out.append(
+            _rows(check, cohort, at, reported, expected, scale, grading, printed_value, detail)
         )
     return pd.concat(out, ignore_index=True)
 
 
-def _implied_bsa(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    params = ["stroke_volume", "stroke_volume_index", "cardiac_output", "cardiac_index"]
-    w = wide(tables["measurements"], params).reset_index(drop=True)
-    sv = interval_of(w, "stroke_volume") / interval_of(w, "stroke_volume_index")
-    co = interval_of(w, "cardiac_output") / interval_of(w, "cardiac_index")
-    w = w.assign(sv_lo=sv.lo, sv_hi=sv.hi, co_lo=co.lo, co_hi=co.hi)
-    return w[~(sv.missing & co.missing)].reset_index(drop=True)
-
-
-def _combined_bsa(w: pd.DataFrame) -> Interval:
-    """One implied BSA per scan: both estimates' common part where they meet, else their hull."""
-    sv, co = Interval(w["sv_lo"], w["sv_hi"]), Interval(w["co_lo"], w["co_hi"])
-    both = intersect(sv, co)
-    agree = meets(sv, co)
-    lo = both.lo.where(agree, np.fmin(sv.lo, co.lo))
-    hi = both.hi.where(agree, np.fmax(sv.hi, co.hi))
-    return Interval(lo, hi)
-
-
-def check_bsa(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
+def check_bsa(
+    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
+) -> pd.DataFrame:
     """Implied BSA: SV/SVI against CO/CI, across the methods of one scan, and across scans."""
-    w = _implied_bsa(tables)
-    sv, co = Interval(w["sv_lo"], w["sv_hi"]), Interval(w["co_lo"], w["co_hi"])
-    base = w.assign(parameter="bsa", against="CO / CI")
-    detail = (
-        "BSA implied by SV/SVI "
-        + interval_text(sv).where(~sv.missing, "(not printed)")
-        + " m² vs by CO/CI "
-        + interval_text(co).where(~co.missing, "(not printed)")
-        + " m²"
+    cohort = _cohort(tables, cohort)
+    exams = examinations(
+        cohort, ["stroke_volume", "stroke_volume_index", "cardiac_output", "cardiac_index"]
     )
-    parts = [_rows("bsa_sv_vs_co", base, sv, co, sv.mid, grading, interval_text(sv), detail)]
+    by_sv = _interval(*exams.printed(cohort, "stroke_volume")) / _interval(
+        *exams.printed(cohort, "stroke_volume_index")
+    )
+    by_co = _interval(*exams.printed(cohort, "cardiac_output")) / _interval(
+        *exams.printed(cohort, "cardiac_index")
+    )
+    scans = np.flatnonzero(~np.asarray(by_sv.missing & by_co.missing))
+    sv = tuple(end[scans] for end in _ends(by_sv))
+    co = tuple(end[scans] for end in _ends(by_co))
+    row = exams.row[scans]
+    case, timepoint = cohort.m_case[row], cohort.m_timepoint[row]
+    method = cohort.m_method[row]
 
-    combined = _combined_bsa(w)
-    scans = w[EXAMINATION].assign(lo=combined.lo, hi=combined.hi)
-    rank = timepoint_order(tables["timepoints"])[["case_id", "timepoint", "rank"]]
-    scans = scans.merge(rank, on=["case_id", "timepoint"], how="left").assign(
-        method=lambda f: f["method"].fillna("")
-    )
+    def method_names(codes: np.ndarray) -> pa.Array:
+        return fill(take(cohort.methods, codes), "")  # '' where blank
 
-    scan = ["case_id", "timepoint", "modality", "source"]
-    pairs = scans.merge(scans, on=scan, suffixes=("", "_b"))
-    pairs = pairs[pairs["method"] < pairs["method_b"]].reset_index(drop=True)
-    a, b = Interval(pairs["lo"], pairs["hi"]), Interval(pairs["lo_b"], pairs["hi_b"])
-    base = pairs.assign(parameter="bsa", against=pairs["method_b"])
-    detail = (
-        "one scan, one patient: BSA implied for "
-        + pairs["method"]
-        + " "
-        + interval_text(a)
-        + " m² vs for "
-        + pairs["method_b"]
-        + " "
-        + interval_text(b)
-        + " m²"
-    )
-    parts.append(_rows("bsa_across_methods", base, a, b, a.mid, grading, interval_text(a), detail))
+    def place(scan: np.ndarray) -> dict[str, object]:
+        return {**cohort.place(row[scan]), "parameter": "bsa"}
 
-    series = ["case_id", "modality", "method", "source"]
-    ordered = scans.sort_values([*series, "rank"], kind="stable").reset_index(drop=True)
-    prev = ordered.groupby(series, dropna=False)[["timepoint", "lo", "hi"]].shift(1)
-    keep = prev["timepoint"].notna()
-    later, earlier = ordered[keep].reset_index(drop=True), prev[keep].reset_index(drop=True)
-    a, b = (
-        Interval(later["lo"], later["hi"]),
-        Interval(earlier["lo"].astype("float64"), earlier["hi"].astype("float64")),
+    # SV/SVI against CO/CI, one row per scan
+    order = cohort.in_audit_order(row)
+    sv_o, co_o = (sv[0][order], sv[1][order]), (co[0][order], co[1][order])
+    sv_text = interval_texts(*sv_o)
+    detail = concat(
+        "BSA implied by SV/SVI ",
+        choose(~np.isnan(sv_o[0]) & ~np.isnan(sv_o[1]), sv_text, "(not printed)"),
+        " m² vs by CO/CI ",
+        choose(~np.isnan(co_o[0]) & ~np.isnan(co_o[1]), interval_texts(*co_o), "(not printed)"),
+        " m²",
     )
-    base = later.assign(parameter="bsa", against=earlier["timepoint"])
-    detail = (
-        "BSA implied at "
-        + later["timepoint"]
-        + " "
-        + interval_text(a)
-        + " m² vs at "
-        + earlier["timepoint"]
-        + " "
-        + interval_text(b)
-        + " m² ("
-        + later["method"]
-        + ")"
+    at = {**place(order), "against": "CO / CI"}
+    parts = [_rows("bsa_sv_vs_co", cohort, at, sv_o, co_o, _mid(*sv_o), grading, sv_text, detail)]
+
+    # One implied BSA per scan: both estimates' common part where they meet, else their hull.
+    sv_iv, co_iv = _interval(*sv), _interval(*co)
+    common, agree = intersect(sv_iv, co_iv), meets(sv_iv, co_iv)
+    lo = np.asarray(common.lo.where(agree, np.fmin(sv_iv.lo, co_iv.lo)), dtype=np.float64)
+    hi = np.asarray(common.hi.where(agree, np.fmax(sv_iv.hi, co_iv.hi)), dtype=np.float64)
+
+    # across methods: each two methods of one scan (case, timepoint, modality, source)
+    modality, source = cohort.m_modality[row], cohort.m_source[row]
+    scan = combined_key(
+        [
+            (case, len(cohort.case_ids)),
+            (timepoint, len(cohort.timepoints)),
+            (modality, len(cohort.modalities)),
+            (source, len(cohort.sources)),
+        ]
     )
+    a, b = matches(scan, scan)
+    pair = method[a] < method[b]
+    a, b = a[pair], b[pair]
+    order = cohort.in_audit_order(row[a], method[b])
+    a, b = a[order], b[order]
+    a_iv, b_iv = (lo[a], hi[a]), (lo[b], hi[b])
+    a_text = interval_texts(*a_iv)
+    detail = concat(
+        "one scan, one patient: BSA implied for ",
+        method_names(method[a]),
+        " ",
+        a_text,
+        " m² vs for ",
+        method_names(method[b]),
+        " ",
+        interval_texts(*b_iv),
+        " m²",
+    )
+    at = {**place(a), "against": method_names(method[b])}
     parts.append(
-        _rows("bsa_across_timepoints", base, a, b, a.mid, grading, interval_text(a), detail)
+        _rows("bsa_across_methods", cohort, at, a_iv, b_iv, _mid(*a_iv), grading, a_text, detail)
     )
-    out = pd.concat(parts, ignore_index=True)
-    return out.assign(method=out["method"].replace("", pd.NA))
+
+    # across timepoints: each scan against the one before in its series
+    rank = cohort.rank(cohort.when(case, timepoint))
+    in_time = ordered_by(case, modality, method, source, np.where(rank < 0, 2**62, rank))
+    series = combined_key(
+        [
+            (case, len(cohort.case_ids)),
+            (modality, len(cohort.modalities)),
+            (method, len(cohort.methods)),
+            (source, len(cohort.sources)),
+        ]
+    )[in_time]
+    follows = np.flatnonzero(series[1:] == series[:-1]) + 1
+    later, earlier = in_time[follows], in_time[follows - 1]
+    order = cohort.in_audit_order(row[later], timepoint[earlier])
+    later, earlier = later[order], earlier[order]
+    a_iv, b_iv = (lo[later], hi[later]), (lo[earlier], hi[earlier])
+    a_text = interval_texts(*a_iv)
+    earlier_at = cohort.timepoints.take(timepoint[earlier])
+    detail = concat(
+        "BSA implied at ",
+        cohort.timepoints.take(timepoint[later]),
+        " ",
+        a_text,
+        " m² vs at ",
+        earlier_at,
+        " ",
+        interval_texts(*b_iv),
+        " m² (",
+        method_names(method[later]),
+        ")",
+    )
+    at = {**place(later), "against": earlier_at}
+    a_mid = _mid(*a_iv)
+    parts.append(
+        _rows("bsa_across_timepoints", cohort, at, a_iv, b_iv, a_mid, grading, a_text, detail)
+    )
+    return pd.concat(parts, ignore_index=True)
 
 
-def check_heart_rate(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
+def check_heart_rate(
+    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
+) -> pd.DataFrame:
     """Heart rate implied by CO/SV during a scan against heart rates recorded in the scan's date span."""
-    m = tables["measurements"]
-    w = wide(m, ["stroke_volume", "cardiac_output"])
-    w = w[w["stroke_volume"].notna() & w["cardiac_output"].notna()].reset_index(drop=True)
-    implied_hr = (interval_of(w, "cardiac_output") / interval_of(w, "stroke_volume")) * 1000.0
-    w = w.assign(hr_lo=implied_hr.lo, hr_hi=implied_hr.hi, _row=np.arange(len(w)))
+    cohort = _cohort(tables, cohort)
+    exams = examinations(cohort, ["stroke_volume", "cardiac_output"])
+    exams = exams.subset((exams.at["stroke_volume"] >= 0) & (exams.at["cardiac_output"] >= 0))
+    when = cohort.when(cohort.m_case[exams.row], cohort.m_timepoint[exams.row])
+    exams, when = exams.subset(when >= 0), when[when >= 0]  # a scan without a date: no check
+    implied = _ends(
+        (
+            _interval(*exams.printed(cohort, "cardiac_output"))
+            / _interval(*exams.printed(cohort, "stroke_volume"))
+        )
+        * 1000.0
+    )
 
-    order = timepoint_order(tables["timepoints"])[
-        ["case_id", "timepoint", "start_month", "end_month"]
-    ]
-    rates = m[m["parameter"] == "heart_rate"]
-    iv = printed(rates["value_num"], rates["decimals"], rates["qualifier"])
-    rates = rates.assign(lo=iv.lo, hi=iv.hi).merge(order, on=["case_id", "timepoint"])
-    scans = w.merge(order, on=["case_id", "timepoint"])
-    near = scans[["_row", "case_id", "timepoint", "start_month", "end_month"]].merge(
-        rates[["case_id", "timepoint", "lo", "hi", "start_month", "end_month"]],
-        on="case_id",
-        suffixes=("", "_hr"),
+    # Heart rates recorded at the case's other timepoints whose months overlap the scan's.
+    rates = cohort.m_rows("heart_rate")
+    rate_when = cohort.when(cohort.m_case[rates], cohort.m_timepoint[rates])
+    rates, rate_when = rates[rate_when >= 0], rate_when[rate_when >= 0]
+    moments, moment_of_scan = np.unique(when, return_inverse=True)  # timeline rows of scans
+    start = cohort.timeline["start_month"].to_numpy(dtype=np.float64)
+    end = cohort.timeline["end_month"].to_numpy(dtype=np.float64)
+    s, r = matches(cohort.timeline_case[moments], cohort.m_case[rates])
+    near = (
+        (cohort.m_timepoint[rates[r]] != cohort.timeline_timepoint[moments[s]])
+        & (start[rate_when[r]] < end[moments[s]])
+        & (start[moments[s]] < end[rate_when[r]])
     )
-    near = near[
-        (near["timepoint"] != near["timepoint_hr"])
-        & (near["start_month_hr"] < near["end_month"])
-        & (near["start_month"] < near["end_month_hr"])
-    ]
-    envelope = near.groupby("_row").agg(lo=("lo", "min"), hi=("hi", "max"))
-    envelope = envelope.assign(at=joined(near["_row"], near["timepoint_hr"], ", "))
-    scans = (
-        scans.merge(envelope, left_on="_row", right_index=True, how="left")
-        .sort_values("_row")
-        .reset_index(drop=True)
+    s, r = s[near], rates[r[near]]
+    lowest, highest = np.full(len(moments), np.nan), np.full(len(moments), np.nan)
+    np.fmin.at(lowest, s, cohort.m_lo[r])
+    np.fmax.at(highest, s, cohort.m_hi[r])
+    recorded_at = joined_words(s, len(moments), cohort.m_timepoint[r], cohort.timepoints, ", ")
+
+    against = fill(recorded_at, "").take(moment_of_scan)
+    against_codes, _ = pd.factorize(text_series(against), sort=True)
+    order = cohort.in_audit_order(exams.row, against_codes)
+    implied = (implied[0][order], implied[1][order])
+    moment = moment_of_scan[order]
+    expected = (lowest[moment], highest[moment])
+    has_rates = np.asarray(pc.is_valid(recorded_at), dtype=bool)[moment]
+    scan_date = take(pa.array(cohort.timeline["date"]), moments[moment])
+    implied_text = interval_texts(*implied)
+    detail = concat(
+        "heart rate during the scan, CO/SV x 1000 = ",
+        implied_text,
+        " bpm; ",
+        choose(
+            has_rates,
+            concat(
+                "heart rates recorded in ",
+                scan_date,
+                " (",
+                against.take(order),
+                "): ",
+                interval_texts(*expected),
+                " bpm",
+            ),
+            concat("no heart rate recorded in ", scan_date),
+        ),
     )
-    rep, exp = Interval(scans["hr_lo"], scans["hr_hi"]), Interval(scans["lo"], scans["hi"])
-    dates = tables["timepoints"].set_index(["case_id", "timepoint"])["date"]
-    scan_date = pd.Series(
-        dates.reindex(pd.MultiIndex.from_frame(scans[["case_id", "timepoint"]])).to_numpy(),
-        index=scans.index,
-    )
-    detail = (
-        "heart rate during the scan, CO/SV x 1000 = "
-        + interval_text(rep)
-        + " bpm; "
-        + (
-            "heart rates recorded in "
-            + scan_date
-            + " ("
-            + scans["at"].fillna("")
-            + "): "
-            + interval_text(exp)
-            + " bpm"
-        ).where(scans["at"].notna(), "no heart rate recorded in " + scan_date)
-    )
-    base = scans.assign(parameter="heart_rate", against=scans["at"].fillna(""))
+    at = {
+        **cohort.place(exams.row[order]),
+        "parameter": "heart_rate",
+        "against": against.take(order),
+    }
     return _rows(
-        "hr_implied_vs_visit", base, rep, exp, rep.mid, grading, interval_text(rep), detail
+        "hr_implied_vs_visit",
+        cohort,
+        at,
+        implied,
+        expected,
+        _mid(*implied),
+        grading,
+        implied_text,
+        detail,
     )
 
 
 # --- the same value printed in two places ----------------------------------------------------
 
 
-def check_repeated_values(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
+def ranked_pairs(
+    keys: np.ndarray, rows: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (row, ref) of rows with the same key where ref ranks strictly before row.
+
+    `keys` are sorted and `rows` the rows they belong to; `rank` is indexed by row.
+    """
+    new_key = np.r_[True, keys[1:] != keys[:-1]]
+    group = np.cumsum(new_key) - 1
+    shared = np.bincount(group)[group] > 1
+    rows, group = rows[shared], group[shared]
+    by_rank = np.lexsort((rank[rows], group))
+    rows, group = rows[by_rank], group[by_rank]
+    rows_rank = rank[rows]
+    position = np.arange(len(rows))
+    new_group = np.r_[True, group[1:] != group[:-1]]
+    new_rank = new_group | np.r_[True, rows_rank[1:] != rows_rank[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, position, 0))
+    rank_start = np.maximum.accumulate(np.where(new_rank, position, 0))
+    # a row's references: from its group's first row up to the first row of its own rank
+    row, ref = _expand(group_start, rank_start - group_start, rows)
+    return rows[row], ref
+
+
+def check_repeated_values(
+    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
+) -> pd.DataFrame:
     """Every value printed in two places, compared with the other place (a table is the reference).
 
     Same case, parameter, timepoint and modality; methods equal, or blank on one side (which
     matches any method: the closest one is taken). Each value is checked once, against the first
     source in rank (the paper's tables, then the other sources in alphabetical order).
     """
-    m = tables["measurements"].reset_index(drop=True)
-    iv = printed(m["value_num"], m["decimals"], m["qualifier"])
-    is_table = m["source"].isin(table_sources(tables))
-    m = m.assign(
-        lo=iv.lo,
-        hi=iv.hi,
-        _row=np.arange(len(m)),
-        _rank=np.where(is_table, "0|", "1|") + m["source"],
-        shown=(m["qualifier"].fillna("") + " " + m["value"]).str.strip(),
-    )
-    key = ["case_id", "parameter", "timepoint", "modality"]
-    pairs = m.merge(m, on=key, suffixes=("", "_ref"))
-    same_method = pairs["method"] == pairs["method_ref"]
-    either_blank = pairs["method"].isna() | pairs["method_ref"].isna()
-    ranked = pairs[pairs["_rank_ref"] < pairs["_rank"]]
+    cohort = _cohort(tables, cohort)
+    n_sources = len(cohort.sources)
+    is_table = np.isin(cohort.sources.to_pylist(), table_sources(tables))
+    source_rank = np.where(is_table, 0, n_sources) + np.arange(n_sources)
+    rank = source_rank[cohort.m_source]
+    row, ref = ranked_pairs(*cohort.value_groups, rank)
+
+    method, method_ref = cohort.m_method[row], cohort.m_method[ref]
+    blank = (method < 0) | (method_ref < 0)
+    same = (method == method_ref) & ~blank
+    row_iv = _interval(cohort.m_lo[row], cohort.m_hi[row])
+    ref_iv = _interval(cohort.m_lo[ref], cohort.m_hi[ref])
+    meet = np.asarray(meets(row_iv, ref_iv), dtype=bool)
+
     # A value that matches another method's value at the other place hints at swapped methods.
-    other = ranked[~(same_method | either_blank).reindex(ranked.index).fillna(False)]
-    other = other[
-        meets(Interval(other["lo"], other["hi"]), Interval(other["lo_ref"], other["hi_ref"]))
+    other = ~(same | blank) & meet
+    hint_key = row[other].astype(np.int64) * n_sources + cohort.m_source[ref[other]]
+    hinted, hint_group = np.unique(hint_key, return_inverse=True)
+    hints = joined_words(hint_group, len(hinted), method_ref[other], cohort.methods, ", ")
+
+    # The reference of each row: first source in rank, a meeting value, the closest, by method.
+    candidate = np.flatnonzero(same | blank)
+    distance = np.asarray(gap(row_iv, ref_iv), dtype=np.float64)[candidate]
+    ref_method = method_ref[candidate]
+    best = candidate[
+        np.lexsort(
+            (
+                ref[candidate],
+                np.where(ref_method < 0, len(cohort.methods), ref_method),  # blank last
+                distance,
+                ~meet[candidate],
+                rank[ref[candidate]],
+                row[candidate],
+            )
+        )
     ]
-    swapped = joined(
-        other["_row"].astype("str") + "|" + other["source_ref"], other["method_ref"], ", "
+    best = best[np.r_[True, row[best][1:] != row[best][:-1]]]
+    row, ref, meet = row[best], ref[best], meet[best]
+    order = ordered_by(
+        cohort.m_case[row],
+        cohort.m_parameter[row],
+        cohort.rank(cohort.when(cohort.m_case[row], cohort.m_timepoint[row])),
+        cohort.m_source[row],
+        cohort.m_method[row],
+        cohort.m_source[ref],
     )
-    pairs = ranked[(same_method.fillna(False) | either_blank).reindex(ranked.index)]
-    rep, ref = Interval(pairs["lo"], pairs["hi"]), Interval(pairs["lo_ref"], pairs["hi_ref"])
-    pairs = pairs.assign(_gap=gap(rep, ref), _meets=meets(rep, ref))
-    pairs = pairs.sort_values(
-        ["_row", "_rank_ref", "_meets", "_gap", "method_ref"],
-        ascending=[True, True, False, True, True],
-        kind="stable",
-        na_position="last",
+    row, ref, meet = row[order], ref[order], meet[order]
+
+    # "<source> prints <value>; <reference source> (<its method>) prints <value>"
+    prints = concat(cohort.sources, " prints ")
+    methods = pa.concat_arrays([pa.array([""], TEXT), concat(" (", cohort.methods, ")")])
+    ref_label = concat(
+        "; ",
+        cohort.sources.take(np.repeat(np.arange(n_sources), len(methods))),
+        methods.take(np.tile(np.arange(len(methods)), n_sources)),
+        " prints ",
     )
-    pairs = pairs.drop_duplicates("_row").reset_index(drop=True)
-    rep, ref = Interval(pairs["lo"], pairs["hi"]), Interval(pairs["lo_ref"], pairs["hi_ref"])
-    method_ref = (" (" + pairs["method_ref"] + ")").fillna("")
-    detail = (
-        pairs["source"]
-        + " prints "
-        + pairs["shown"]
-        + "; "
-        + pairs["source_ref"]
-        + method_ref
-        + " prints "
-        + pairs["shown_ref"]
+    shown = cohort.shown(row)
+    hint_at = np.where(
+        meet,
+        -1,
+        pd.Index(hinted).get_indexer(row.astype(np.int64) * n_sources + cohort.m_source[ref]),
     )
-    hint = (pairs["_row"].astype("str") + "|" + pairs["source_ref"]).map(swapped).astype("str")
-    hint = hint.where(~pairs["_meets"])
-    detail = detail + ("; it matches the " + hint + " value there (methods swapped?)").fillna("")
-    base = pairs.assign(against=pairs["source_ref"])
+    detail = concat(
+        prints.take(cohort.m_source[row]),
+        shown,
+        ref_label.take(cohort.m_source[ref] * len(methods) + cohort.m_method[ref] + 1),
+        cohort.shown(ref),
+        on_rows(
+            repeat("", len(row)),
+            hint_at >= 0,
+            lambda at: concat(
+                "; it matches the ", hints.take(hint_at[at]), " value there (methods swapped?)"
+            ),
+        ),
+    )
+    at = {
+        **cohort.place(row),
+        "parameter": cohort.parameters.take(cohort.m_parameter[row]),
+        "against": cohort.sources.take(cohort.m_source[ref]),
+    }
     return _rows(
-        "repeated_value", base, rep, ref, pairs["value_num"], grading, pairs["shown"], detail
+        "repeated_value",
+        cohort,
+        at,
+        (cohort.m_lo[row], cohort.m_hi[row]),
+        (cohort.m_lo[ref], cohort.m_hi[ref]),
+        cohort.m_value[row],
+        grading,
+        shown,
+        detail,
     )
 
 
 # --- ages against dates ----------------------------------------------------------------------
 
 
-def check_ages(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
+def check_ages(
+    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
+) -> pd.DataFrame:
     """Ages stated at later timepoints against the age at admission and the months between.
 
     With age a (completed years) in admission month D, the exact age at a date E lies in
     (E.start - D.end + 12a, E.end - D.start + 12a + 12) months; the completed years that allows
     are the expected interval.
     """
-    m = tables["measurements"]
-    ages = m[m["parameter"] == "age"].reset_index(drop=True)
-    cases = tables["cases"][["case_id", "age_years", "admission"]]
-    dates = tables["timepoints"][["case_id", "timepoint", "date"]]
-    ages = ages.merge(cases, on="case_id", how="left").merge(
-        dates, on=["case_id", "timepoint"], how="left"
-    )
-    at, admitted = month_span(ages["date"]), month_span(ages["admission"])
-    base_months = 12 * ages["age_years"].astype("float64")
+    cohort = _cohort(tables, cohort)
+    rows = cohort.m_rows("age")
+    rows = rows[cohort.in_audit_order(rows)]
+    cases = tables["cases"].reset_index(drop=True)
+    case_row = pd.Index(cohort.cases_case).get_indexer(cohort.m_case[rows])
+    age_years = cases["age_years"].reindex(case_row).reset_index(drop=True)
+    admission = cases["admission"].reindex(case_row).reset_index(drop=True)
+    when = cohort.when(cohort.m_case[rows], cohort.m_timepoint[rows])
+    date = cohort.timeline["date"].reindex(when).reset_index(drop=True)
+    at, admitted = _month_spans(date), _month_spans(admission)
+    base_months = 12 * age_years.astype("float64")
     low = np.floor((at.lo - admitted.hi + base_months) / 12)
     high = np.ceil((at.hi - admitted.lo + base_months + 12) / 12) - 1
-    expected = Interval(low, high)
-    rep = point(ages["value_num"])
-    detail = (
-        "aged "
-        + ages["age_years"].astype("str")
-        + " at admission ("
-        + ages["admission"]
-        + "), so aged "
-        + interval_text(expected)
-        + " in "
-        + ages["date"]
-        + "; stated "
-        + ages["value"]
+    expected = (low.to_numpy(dtype=np.float64), high.to_numpy(dtype=np.float64))
+    stated = cohort.m_text("value", rows)
+    detail = concat(
+        "aged ",
+        age_years.astype("str"),
+        " at admission (",
+        admission,
+        "), so aged ",
+        interval_texts(*expected),
+        " in ",
+        date,
+        "; stated ",
+        stated,
     )
-    base = ages.assign(against="cases.csv age at admission")
+    at_ = {**cohort.place(rows), "parameter": "age", "against": "cases.csv age at admission"}
+    value = cohort.m_value[rows]
     return _rows(
-        "age_vs_dates", base, rep, expected, ages["value_num"], grading, ages["value"], detail
+        "age_vs_dates", cohort, at_, (value, value), expected, value, grading, stated, detail
     )
+
+
+def _month_spans(dates: pd.Series) -> Interval:
+    """`month_span`, computed once per distinct date."""
+    codes, distinct = pd.factorize(dates)
+    span = month_span(pd.Series(distinct, dtype=_STR))
+    lo = np.append(span.lo.to_numpy(dtype=np.float64), np.nan)[codes]
+    hi = np.append(span.hi.to_numpy(dtype=np.float64), np.nan)[codes]
+    return _interval(lo, hi)
 
 
 # --- prose claims ----------------------------------------------------------------------------
@@ -516,50 +1038,86 @@ def flatten(config: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
+@dataclass(frozen=True)
+class ClaimValues:
+    """The values a claim summarises, one entry per claim (NaN, -1 or missing where none).
+
+    lo, hi: hull of their intervals; vmin, vmax: the lowest and highest value; min_row, max_row:
+    their measurement rows (ties: the first source alphabetically, then table order, for the
+    lowest; the last for the highest); sources: the distinct sources, sorted, '; '-joined (only
+    for the claims asked for).
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    vmin: np.ndarray
+    vmax: np.ndarray
+    min_row: np.ndarray
+    max_row: np.ndarray
+    sources: pa.Array
+
+
+def _claim_hits(cohort: Cohort, timepoint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(claim, row): the measurements of each claim's case, parameter and modality at a
+    timepoint (codes, one per claim), claim by claim, in table order."""
+    keys, rows = cohort.value_groups
+    claim_key = cohort.value_key(
+        cohort.claim_case, cohort.claim_parameter, timepoint, cohort.claim_modality
+    )
+    known = (
+        (cohort.claim_case >= 0)
+        & (cohort.claim_parameter >= 0)
+        & (timepoint >= 0)
+        & (cohort.claim_modality >= 0)
+    )
+    claim, row = _runs_of(np.where(known, claim_key, -1), keys, rows)
+    return claim, row
+
+
 def _claim_values(
-    claims: pd.DataFrame, m: pd.DataFrame, at: str, other_sources: bool
-) -> pd.DataFrame:
-    """Hull, lowest and highest value of each claim's parameter at its `at` timepoint (optionally from other sources)."""
-    iv = printed(m["value_num"], m["decimals"], m["qualifier"])
-    m = m.assign(lo=iv.lo, hi=iv.hi)
-    on = claims[["claim_id", "case_id", "parameter", "modality", at, "source"]].rename(
-        columns={at: "timepoint", "source": "claim_source"}
-    )
-    hits = on.merge(m, on=["case_id", "parameter", "modality", "timepoint"])
-    if other_sources:
-        hits = hits[hits["source"] != hits["claim_source"]]
-    first_low = hits.sort_values(["claim_id", "value_num", "source"], kind="stable")
-    agg = hits.groupby("claim_id").agg(
-        lo=("lo", "min"),
-        hi=("hi", "max"),
-        vmin=("value_num", "min"),
-        vmax=("value_num", "max"),
-    )
-    low_row = first_low.drop_duplicates("claim_id").set_index("claim_id")
-    high_row = first_low.drop_duplicates("claim_id", keep="last").set_index("claim_id")
-    agg = agg.assign(
-        min_lo=low_row["lo"],
-        min_hi=low_row["hi"],
-        max_lo=high_row["lo"],
-        max_hi=high_row["hi"],
-        min_text=low_row["value"],
-        max_text=high_row["value"],
-        sources=joined(hits["claim_id"], hits["source"], "; "),
-    )
-    return (
-        claims[["claim_id"]]
-        .merge(agg, left_on="claim_id", right_index=True, how="left")
-        .set_index(claims.index)
-    )
+    cohort: Cohort, claim: np.ndarray, row: np.ndarray, with_sources: np.ndarray
+) -> ClaimValues:
+    """Summary of hits (claim, row) per claim; sources only where `with_sources` holds."""
+    n = len(cohort.claims)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    np.fmin.at(lo, claim, cohort.m_lo[row])
+    np.fmax.at(hi, claim, cohort.m_hi[row])
+    source = cohort.m_source[row]
+    by_value = np.lexsort((row, source, cohort.m_value[row], claim))
+    claim_sorted, row_sorted = claim[by_value], row[by_value]
+    change = claim_sorted[1:] != claim_sorted[:-1]
+    first, last = np.r_[True, change], np.r_[change, True]
+    min_row, max_row = np.full(n, -1), np.full(n, -1)
+    min_row[claim_sorted[first]] = row_sorted[first]
+    max_row[claim_sorted[last]] = row_sorted[last]
+    asked = with_sources[claim]
+    sources = joined_words(claim[asked], n, source[asked], cohort.sources, "; ")
+    vmin, vmax = _at(cohort.m_value, min_row), _at(cohort.m_value, max_row)
+    return ClaimValues(lo, hi, vmin, vmax, min_row, max_row, sources)
 
 
-def _worst(a: pd.Series, b: pd.Series) -> pd.Series:
-    sa, sb = a.map(_SEVERITY), b.map(_SEVERITY)
-    return a.where(sa >= sb, b)
+def _thresholds(criterion: pd.Series, flat: dict[str, object], suffix: str) -> np.ndarray:
+    """Each claim's threshold `criterion + suffix` from config (NaN where there is none)."""
+    codes, names = pd.factorize(criterion)
+    values = (pd.Series(names, dtype=_STR) + suffix).map(flat).astype("float64")
+    return np.append(values.to_numpy(dtype=np.float64), np.nan)[codes]
+
+
+def _stated(stated: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A claim's stated number as a printed interval (with its decimals as written)."""
+    codes, distinct = pd.factorize(stated)
+    decimals = [len(text.partition(".")[2]) for text in distinct.tolist()]
+    number = pd.Series(distinct, dtype=_STR).astype("float64").to_numpy()
+    values = np.append(number, np.nan)[codes]
+    places = np.append(np.array(decimals, dtype=np.float64), 0.0)[codes]
+    return _ends(printed(pd.Series(values), pd.Series(places)))
 
 
 def check_claims(
-    tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading
+    tables: dict[str, pd.DataFrame],
+    thresholds: dict,
+    grading: Grading,
+    cohort: Cohort | None = None,
 ) -> pd.DataFrame:
     """Each prose claim in claims.csv against the data it summarises (see the kinds below).
 
@@ -569,257 +1127,289 @@ def check_claims(
     within: the values against criterion `P` read as thresholds `P_low`..`P_high`.
     A claim that needs a definition and names none is `not_checkable`.
     """
-    claims = tables["claims"].reset_index(drop=True)
-    m = tables["measurements"]
-    now = _claim_values(claims, m, "timepoint", other_sources=False)
-    elsewhere = _claim_values(claims, m, "timepoint", other_sources=True)
-    flat = flatten(thresholds)
-    crit = claims["criterion"]
-    thr = crit.map(flat).astype("float64")
-    thr_low = (crit + "_low").map(flat).astype("float64")
-    thr_high = (crit + "_high").map(flat).astype("float64")
-    kind = claims["kind"]
-    values = Interval(now["lo"], now["hi"])
-    shown = interval_text(Interval(now["vmin"], now["vmax"]))
-    nan = pd.Series(np.nan, index=claims.index)
-
-    verdict = pd.Series("not_checkable", index=claims.index, dtype="object")
-    exp_lo, exp_hi = nan.copy(), nan.copy()
-    reported = shown.copy()
-    detail = pd.Series("", index=claims.index, dtype="object")
-    no_data = now["lo"].isna()
-
-    # range: low end against the minimum, high end against the maximum
+    cohort = _cohort(tables, cohort)
+    claims = cohort.claims
+    n = len(claims)
+    kind = claims["kind"].to_numpy(dtype=object)
     is_range = kind == "range"
-    stated_lo = printed(
-        claims["stated_low"].astype("float64"),
-        claims["stated_low"].fillna("").str.partition(".")[2].str.len(),
-    )
-    stated_hi = printed(
-        claims["stated_high"].astype("float64"),
-        claims["stated_high"].fillna("").str.partition(".")[2].str.len(),
-    )
-    g_lo = grade(
-        stated_lo,
-        Interval(elsewhere["min_lo"], elsewhere["min_hi"]),
-        claims["stated_low"].astype("float64"),
+    is_change = (kind == "increase") | (kind == "decrease")
+    below, above, within = kind == "below", kind == "above", kind == "within"
+    is_bound = below | above | within
+    crit = claims["criterion"]
+    has_crit = crit.notna().to_numpy()
+    flat = flatten(thresholds)
+    thr = _thresholds(crit, flat, "")
+    thr_low, thr_high = _thresholds(crit, flat, "_low"), _thresholds(crit, flat, "_high")
+    has_threshold = np.where(within, ~np.isnan(thr_low) & ~np.isnan(thr_high), ~np.isnan(thr))
+
+    claim, row = _claim_hits(cohort, cohort.claim_timepoint)
+    now = _claim_values(cohort, claim, row, with_sources=is_bound)
+    elsewhere = cohort.m_source[row] != cohort.claim_source[claim]
+    elsewhere = _claim_values(cohort, claim[elsewhere], row[elsewhere], with_sources=is_range)
+    claim, row = _claim_hits(cohort, np.where(is_change, cohort.claim_from, -1))
+    before = _claim_values(cohort, claim, row, with_sources=np.zeros(n, dtype=bool))
+    no_data = np.isnan(now.lo)
+    shown = interval_texts(now.vmin, now.vmax)
+
+    def text(column: str) -> Callable[[np.ndarray], pa.Array]:
+        values = _arrow(claims[column])
+        return lambda rows: take(values, rows)
+
+    kind_at, parameter_at, timepoint_at = text("kind"), text("parameter"), text("timepoint")
+    criterion_at, value_at = text("criterion"), lambda rows: cohort.m_text("value", rows)
+    verdict = np.full(n, NOT_CHECKABLE)
+    expected_low, expected_high = np.full(n, np.nan), np.full(n, np.nan)
+    stated_low, stated_high = text("stated_low"), text("stated_high")
+
+    # range: low end against the minimum, high end against the maximum (of other sources)
+    low_verdict = grade(
+        _stated(claims["stated_low"]),
+        (_at(cohort.m_lo, elsewhere.min_row), _at(cohort.m_hi, elsewhere.min_row)),
+        claims["stated_low"].astype("float64").to_numpy(),
         grading,
-    )
-    g_hi = grade(
-        stated_hi,
-        Interval(elsewhere["max_lo"], elsewhere["max_hi"]),
-        claims["stated_high"].astype("float64"),
+    )[0]
+    high_verdict = grade(
+        _stated(claims["stated_high"]),
+        (_at(cohort.m_lo, elsewhere.max_row), _at(cohort.m_hi, elsewhere.max_row)),
+        claims["stated_high"].astype("float64").to_numpy(),
         grading,
-    )
-    range_verdict = _worst(g_lo["verdict"], g_hi["verdict"])
-    verdict = verdict.mask(is_range, range_verdict)
-    exp_lo, exp_hi = (
-        exp_lo.mask(is_range, elsewhere["vmin"]),
-        exp_hi.mask(is_range, elsewhere["vmax"]),
-    )
-    reported = reported.mask(is_range, claims["stated_low"] + "-" + claims["stated_high"])
-    detail = detail.mask(
+    )[0]
+    worst = np.where(_SEVERITY[low_verdict] >= _SEVERITY[high_verdict], low_verdict, high_verdict)
+    verdict = np.where(is_range, worst, verdict)
+    expected_low = np.where(is_range, elsewhere.vmin, expected_low)
+    expected_high = np.where(is_range, elsewhere.vmax, expected_high)
+    reported = on_rows(shown, is_range, lambda at: concat(stated_low(at), "-", stated_high(at)))
+    detail = on_rows(
+        repeat("", n),
         is_range,
-        "stated "
-        + claims["stated_low"]
-        + "-"
-        + claims["stated_high"]
-        + "; values elsewhere ("
-        + elsewhere["sources"].fillna("")
-        + ") span "
-        + elsewhere["min_text"].fillna("?")
-        + "-"
-        + elsewhere["max_text"].fillna("?"),
+        lambda at: concat(
+            "stated ",
+            stated_low(at),
+            "-",
+            stated_high(at),
+            "; values elsewhere (",
+            fill(elsewhere.sources.take(at), ""),
+            ") span ",
+            fill(value_at(elsewhere.min_row[at]), "?"),
+            "-",
+            fill(value_at(elsewhere.max_row[at]), "?"),
+        ),
     )
 
     # increase / decrease: the change interval between the two timepoints
-    before = _claim_values(
-        claims.assign(timepoint=claims["from_timepoint"]), m, "timepoint", other_sources=False
-    )
-    change = values - Interval(before["lo"], before["hi"])
-    is_change = kind.isin(["increase", "decrease"])
+    change_lo, change_hi = _ends(_interval(now.lo, now.hi) - _interval(before.lo, before.hi))
+    change_missing = np.isnan(change_lo) | np.isnan(change_hi)
     up = kind == "increase"
-    sure = (change.lo > 0).where(up, change.hi < 0)
-    wrong = (change.hi <= 0).where(up, change.lo >= 0)
-    change_verdict = pd.Series(
-        np.select(
-            [change.missing, sure, wrong], ["not_checkable", "consistent", "inconsistent"], "minor"
-        ),
-        index=claims.index,
+    sure = np.where(up, change_lo > 0, change_hi < 0)
+    wrong = np.where(up, change_hi <= 0, change_lo >= 0)
+    change_verdict = np.select(
+        [change_missing, sure, wrong], [NOT_CHECKABLE, CONSISTENT, INCONSISTENT], MINOR
     )
-    verdict = verdict.mask(is_change, change_verdict)
-    exp_lo, exp_hi = exp_lo.mask(is_change, change.lo), exp_hi.mask(is_change, change.hi)
-    reported = reported.mask(is_change, kind)
-    detail = detail.mask(
+    verdict = np.where(is_change, change_verdict, verdict)
+    expected_low = np.where(is_change, change_lo, expected_low)
+    expected_high = np.where(is_change, change_hi, expected_high)
+    reported = on_rows(reported, is_change, kind_at)
+    detail = on_rows(
+        detail,
         is_change,
-        "from "
-        + interval_text(Interval(before["vmin"], before["vmax"])).where(before["lo"].notna(), "?")
-        + " at "
-        + claims["from_timepoint"].fillna("")
-        + " to "
-        + shown.where(~no_data, "?")
-        + " at "
-        + claims["timepoint"]
-        + ": change "
-        + interval_text(change).where(~change.missing, "unknown")
-        + pd.Series(
-            np.where(change_verdict == "minor", " (within rounding)", ""), index=claims.index
+        lambda at: concat(
+            "from ",
+            choose(
+                ~np.isnan(before.lo[at]),
+                interval_texts(before.vmin[at], before.vmax[at]),
+                "?",
+            ),
+            " at ",
+            fill(text("from_timepoint")(at), ""),
+            " to ",
+            choose(~no_data[at], shown.take(at), "?"),
+            " at ",
+            timepoint_at(at),
+            ": change ",
+            choose(~change_missing[at], interval_texts(change_lo[at], change_hi[at]), "unknown"),
+            choose(change_verdict[at] == MINOR, " (within rounding)", ""),
         ),
     )
 
     # below / above a threshold; within a range
-    below, above, within = kind == "below", kind == "above", kind == "within"
-    inside = pd.Series(
-        np.select(
+    with np.errstate(invalid="ignore"):
+        inside = np.select(
             [below, above],
-            [values.hi <= thr, values.lo >= thr],
-            (values.lo >= thr_low) & (values.hi <= thr_high),
-        ),
-        index=claims.index,
-    )
-    outside = pd.Series(
-        np.select(
+            [now.hi <= thr, now.lo >= thr],
+            (now.lo >= thr_low) & (now.hi <= thr_high),
+        )
+        outside = np.select(
             [below, above],
-            [values.lo >= thr, values.hi <= thr],
-            (values.hi < thr_low) | (values.lo > thr_high),
-        ),
-        index=claims.index,
-    )
-    bound_verdict = pd.Series(
-        np.select([inside, outside], ["consistent", "inconsistent"], "minor"), index=claims.index
-    )
-    is_bound = below | above | within
-    has_threshold = thr.notna().where(~within, thr_low.notna() & thr_high.notna())
+            [now.lo >= thr, now.hi <= thr],
+            (now.hi < thr_low) | (now.lo > thr_high),
+        )
+    bound_verdict = np.select([inside, outside], [CONSISTENT, INCONSISTENT], MINOR)
     checkable = is_bound & has_threshold & ~no_data
-    verdict = verdict.mask(checkable, bound_verdict)
-    exp_lo = exp_lo.mask(is_bound & above, thr).mask(is_bound & within, thr_low)
-    exp_hi = exp_hi.mask(is_bound & below, thr).mask(is_bound & within, thr_high)
-    word = kind.map({"below": "below", "above": "above", "within": "within"})
-    limits = num(thr).where(~within, num(thr_low) + "-" + num(thr_high))
-    answer = bound_verdict.map(
-        {
-            "consistent": "yes",
-            "inconsistent": "no",
-            "minor": "on the boundary: the printed value's rounding interval straddles the threshold",
-        }
+    verdict = np.where(checkable, bound_verdict, verdict)
+    expected_low = np.where(within, thr_low, np.where(above, thr, expected_low))
+    expected_high = np.where(within, thr_high, np.where(below, thr, expected_high))
+    answers = pa.array(  # by verdict: consistent, minor, inconsistent
+        [
+            "yes",
+            "on the boundary: the printed value's rounding interval straddles the threshold",
+            "no",
+        ],
+        TEXT,
     )
-    detail = detail.mask(
+    detail = on_rows(
+        detail,
         checkable,
-        "values "
-        + interval_text(values)
-        + " ("
-        + now["sources"].fillna("")
-        + "); "
-        + word
-        + " "
-        + limits
-        + " (thresholds."
-        + crit.fillna("")
-        + ")? "
-        + answer,
+        lambda at: concat(
+            "values ",
+            interval_texts(now.lo[at], now.hi[at]),
+            " (",
+            fill(now.sources.take(at), ""),
+            "); ",
+            kind_at(at),
+            " ",
+            choose(
+                within[at],
+                concat(number_texts(thr_low[at]), "-", number_texts(thr_high[at])),
+                number_texts(thr[at]),
+            ),
+            " (thresholds.",
+            fill(criterion_at(at), ""),
+            ")? ",
+            answers.take(bound_verdict[at]),
+        ),
     )
-    no_definition = is_bound & crit.isna()
-    unknown = is_bound & crit.notna() & ~has_threshold
-    detail = detail.mask(
+    no_definition = is_bound & ~has_crit
+    unknown = is_bound & has_crit & ~has_threshold
+    detail = on_rows(
+        detail,
         no_definition,
-        "no cited definition of '"
-        + kind
-        + "' for "
-        + claims["parameter"]
-        + " (criterion blank): not checked",
+        lambda at: concat(
+            "no cited definition of '",
+            kind_at(at),
+            "' for ",
+            parameter_at(at),
+            " (criterion blank): not checked",
+        ),
     )
-    detail = detail.mask(unknown, "criterion '" + crit.fillna("") + "' is not in config thresholds")
-    missing = no_data & ~no_definition & ~unknown
-    detail = detail.mask(
-        missing & ~is_change,
-        "no value of "
-        + claims["parameter"]
-        + " at "
-        + claims["timepoint"]
-        + " from a source other than the claim's",
+    detail = on_rows(
+        detail,
+        unknown,
+        lambda at: concat("criterion '", criterion_at(at), "' is not in config thresholds"),
     )
-    verdict = verdict.mask(no_definition | unknown | (missing & ~is_change), "not_checkable")
+    missing = no_data & ~no_definition & ~unknown & ~is_change
+    detail = on_rows(
+        detail,
+        missing,
+        lambda at: concat(
+            "no value of ",
+            parameter_at(at),
+            " at ",
+            timepoint_at(at),
+            " from a source other than the claim's",
+        ),
+    )
+    verdict = np.where(no_definition | unknown | missing, NOT_CHECKABLE, verdict)
 
-    base = claims.assign(method=pd.NA, against=claims["criterion"].fillna("data"))
-    return pd.DataFrame(
-        {
-            "check": "claim_" + kind,
-            "case_id": base["case_id"],
-            "parameter": base["parameter"],
-            "timepoint": base["timepoint"],
-            "source": base["source"],
-            "reported": reported,
-            "expected_low": exp_lo.round(ROUND),
-            "expected_high": exp_hi.round(ROUND),
-            "verdict": verdict,
-            "detail": "[" + claims["claim_id"] + "] " + claims["statement"] + ": " + detail,
-            "method": base["method"],
-            "against": base["against"],
-        }
+    against = fill(pa.array(crit), "data")
+    check_code = pd.Index(CHECKS).get_indexer("claim_" + pd.Series(kind, dtype=object))
+    when = cohort.when(cohort.claim_case, cohort.claim_timepoint)
+    order = ordered_by(
+        check_code,
+        cohort.claim_case,
+        cohort.claim_parameter,
+        cohort.rank(when),
+        cohort.claim_source,
+        pd.factorize(text_series(against), sort=True)[0],
     )
+    detail = concat(
+        "[", text("claim_id")(order), "] ", text("statement")(order), ": ", detail.take(order)
+    )
+    out = {
+        "check": concat("claim_", kind_at(order)),
+        "case_id": text("case_id")(order),
+        "parameter": parameter_at(order),
+        "timepoint": timepoint_at(order),
+        "source": text("source")(order),
+        "reported": reported.take(order),
+        "expected_low": expected_low[order],
+        "expected_high": expected_high[order],
+        "verdict": verdict[order],
+        "detail": detail,
+        "method": np.full(n, pd.NA, dtype=object),
+        "against": against.take(order),
+    }
+    return _frame(out, n)
 
 
 # --- the whole audit -------------------------------------------------------------------------
 
 
 def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -> pd.DataFrame:
-    """Every check on every case, one row per check, sorted by check, case, parameter, time and source."""
+    """Every check on every case, one row per check, sorted by check, case, parameter, time,
+    source, method and against (each check returns its rows in that order)."""
+    cohort = Cohort(tables)
     parts = [
-        check_volumes(tables, grading),
-        check_bsa(tables, grading),
-        check_heart_rate(tables, grading),
-        check_repeated_values(tables, grading),
-        check_ages(tables, grading),
-        check_claims(tables, thresholds, grading),
+        check_volumes(tables, grading, cohort),
+        check_bsa(tables, grading, cohort),
+        check_heart_rate(tables, grading, cohort),
+        check_repeated_values(tables, grading, cohort),
+        check_ages(tables, grading, cohort),
+        check_claims(tables, thresholds, grading, cohort),
     ]
-    out = pd.concat([p[COLUMNS] for p in parts if len(p)], ignore_index=True)
-    rank = timepoint_order(tables["timepoints"])[["case_id", "timepoint", "rank"]]
-    out = out.merge(rank, on=["case_id", "timepoint"], how="left")
-    out["_check"] = out["check"].map({c: i for i, c in enumerate(CHECKS)})
-    out = out.sort_values(
-        ["_check", "case_id", "parameter", "rank", "source", "method", "against"],
-        kind="stable",
-        na_position="first",
-    )
-    return out[COLUMNS].reset_index(drop=True)
+    return pd.concat([p[COLUMNS] for p in parts if len(p)], ignore_index=True)
 
 
 def summary_markdown(checks: pd.DataFrame) -> str:
     """A Markdown fragment: counts per verdict, then one line per check that is not consistent."""
-    counts = checks["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
+    codes, names = pd.factorize(checks["verdict"])
+    names = list(names)
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    count = {name: int(counts[i]) for i, name in enumerate(names)}
     lines = [f"The audit ran {len(checks)} checks.", "", "| Verdict | Checks |", "|---|---|"]
-    lines += [f"| {verdict} | {count} |" for verdict, count in counts.items()]
-    flagged = checks[checks["verdict"] != "consistent"]
-    flagged = flagged.assign(
-        _v=flagged["verdict"].map({"inconsistent": 0, "minor": 1, "not_checkable": 2})
-    )
-    flagged = flagged.sort_values("_v", kind="stable")
+    lines += [f"| {verdict} | {count.get(verdict, 0)} |" for verdict in VERDICTS]
+    listed = {"inconsistent": 0, "minor": 1, "not_checkable": 2}  # worst first; others last
+    order_of = np.array([listed.get(name, 3) for name in names] + [3])
+    consistent = names.index("consistent") if "consistent" in names else -2
+    flagged = np.flatnonzero(codes != consistent)  # in table order: texts taken in one pass
+    worst_first = np.argsort(order_of[codes[flagged]], kind="stable")
     lines += ["", "Checks that are not consistent:", ""]
-    expected = interval_text(Interval(flagged["expected_low"], flagged["expected_high"]))
-    where = (
-        flagged["case_id"]
-        + ", "
-        + flagged["timepoint"]
-        + (", " + flagged["method"]).fillna("")
-        + ", "
-        + flagged["source"]
+
+    def column(name: str) -> pa.Array:
+        values = checks[name]
+        if values.dtype == object:  # verdict, method: Python objects, NaN or NA where blank
+            return _arrow(pd.Series(values.to_numpy()[flagged], dtype=object).astype("str"))
+        return take(pa.array(values), flagged)
+
+    expected = interval_texts(
+        checks["expected_low"].to_numpy(dtype=np.float64)[flagged],
+        checks["expected_high"].to_numpy(dtype=np.float64)[flagged],
     )
-    lines += (
-        "- **"
-        + flagged["verdict"]
-        + "** `"
-        + flagged["check"]
-        + "` "
-        + flagged["parameter"]
-        + " ("
-        + where
-        + "): reported "
-        + flagged["reported"].fillna("").replace("", "—")
-        + " vs expected "
-        + expected.where(expected != "", "—")
-        + ". "
-        + flagged["detail"]
-    ).tolist()
+    reported = fill(column("reported"), "")
+    where = concat(
+        column("case_id"),
+        ", ",
+        column("timepoint"),
+        fill(concat(", ", column("method")), ""),
+        ", ",
+        column("source"),
+    )
+    text = concat(
+        "- **",
+        column("verdict"),
+        "** `",
+        column("check"),
+        "` ",
+        column("parameter"),
+        " (",
+        where,
+        "): reported ",
+        choose(np.asarray(pc.equal(reported, ""), dtype=bool), "—", reported),
+        " vs expected ",
+        choose(np.asarray(pc.equal(expected, ""), dtype=bool), "—", expected),
+        ". ",
+        column("detail"),
+    )
+    lines += text.take(worst_first).to_pylist()
     return "\n".join(lines) + "\n"
 
 
@@ -829,9 +1419,9 @@ class AuditReport:
 
     checks: pd.DataFrame
 
-    def to_csv(self) -> str:
-        """The consistency table (columns in `COLUMNS`)."""
-        return self.checks.to_csv(index=False, lineterminator="\n")
+    def to_csv(self) -> bytes:
+        """The consistency table (columns in `COLUMNS`) as CSV bytes."""
+        return csv_bytes(self.checks)
 
     def to_markdown(self) -> str:
         """The human-readable summary for the manuscript."""
