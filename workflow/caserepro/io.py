@@ -52,7 +52,7 @@ def read_tables(files: dict[str, str | Path]) -> dict[str, pd.DataFrame]:
 # rest (rare in clinical data) are formatted by Python.
 _PLAIN_FLOAT_MIN, _PLAIN_FLOAT_BELOW = 1e-4, 1e16
 _NEEDS_QUOTES = r'[",\n]'  # as Python 3.11's csv module (QUOTE_MINIMAL, lineterminator "\n")
-_SPECIAL_BYTES = np.frombuffer(b'",\n', np.uint8)
+_SPECIAL_BYTES = (b'"', b",", b"\n")
 
 
 def _text(value: str) -> pa.Scalar:
@@ -113,7 +113,8 @@ def _quoted(text: pa.Array) -> pa.Array:
     """Cells with a comma, quote or line break in quotes, inner quotes doubled (QUOTE_MINIMAL)."""
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     data = text.buffers()[2]
-    if data is None or not np.isin(np.frombuffer(data, np.uint8), _SPECIAL_BYTES).any():
+    raw = b"" if data is None else data.to_pybytes()
+    if not any(special in raw for special in _SPECIAL_BYTES):
         return text  # no cell holds any of those characters: the common case, found in one scan
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
     escaped = pc.replace_substring(text, '"', '""')
