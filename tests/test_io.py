@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from caserepro.audit import run_audit
-from caserepro.io import csv_bytes, write_csv
+from caserepro.io import csv_bytes, csv_chunks, write_csv
 from caserepro.metrics import derive_metrics
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,3 +79,18 @@ def test_write_csv_writes_the_bytes(tmp_path):
     frame = pd.DataFrame({"a": [1.5, 2.0], "b": pd.Series(["x", None], dtype="str")})
     write_csv(tmp_path / "out.csv", frame)
     assert (tmp_path / "out.csv").read_bytes() == b"a,b\n1.5,x\n2.0,\n"
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5])
+def test_pieces_join_to_the_whole(tables, rows):
+    frame = tables["measurements"].head(11)
+    pieces = [bytes(piece) for piece in csv_chunks(frame, rows=rows)]
+    assert len(pieces) == 1 + -(-11 // rows)  # the header, then one piece per `rows` rows
+    assert b"".join(pieces) == pandas_csv(frame)
+
+
+def test_a_failing_piece_leaves_no_file(tmp_path):
+    frame = pd.DataFrame({"when": pd.to_datetime(["2020-01-01"])})
+    with pytest.raises(TypeError):
+        write_csv(tmp_path / "out.csv", frame)
+    assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes atomically (a temporary file renamed into place), so no half-written file is left."""
+def write_bytes(path: str | Path, data: bytes | Iterable[bytes | memoryview]) -> None:
+    """Write bytes (or pieces of bytes, in order) atomically: a temporary file renamed into place,
+    so no half-written file is left."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
-        tmp.write(data)
+        try:
+            for piece in [data] if isinstance(data, bytes) else data:
+                tmp.write(piece)
+        except BaseException:  # a piece failed to build: leave nothing behind
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
     os.chmod(tmp.name, 0o644)  # readable like any other output (temporary files start at 0600)
     os.replace(tmp.name, path)
 
@@ -123,31 +131,36 @@ def _quoted(text: pa.Array) -> pa.Array:
     )
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV of `frame` exactly as `frame.to_csv(index=False, lineterminator="\\n")` writes it."""
+#: Rows formatted at a time: a cohort's CSV is written in pieces, so its text is never all in memory.
+CSV_CHUNK_ROWS = 1 << 19
+
+
+def csv_chunks(frame: pd.DataFrame, rows: int = CSV_CHUNK_ROWS) -> Iterator[bytes | memoryview]:
+    """UTF-8 CSV of `frame`, as `frame.to_csv(index=False, lineterminator="\\n")` writes it, in
+    pieces: the header line, then the lines of each `rows` rows."""
     header = pa.array([str(name) for name in frame.columns], pa.large_string())
-    header_line = ",".join(_quoted(header).to_pylist()) + "\n"
-    if len(frame) == 0:
-        return header_line.encode("utf-8")
+    yield (",".join(_quoted(header).to_pylist()) + "\n").encode("utf-8")
+    for start in range(0, len(frame), rows):
+        yield _csv_lines(frame.iloc[start : start + rows])
+
+
+def _csv_lines(frame: pd.DataFrame) -> memoryview:
     cells = [pc.fill_null(_column_text(frame[name]), _text("")) for name in frame.columns]
     if len(cells) == 1:  # a lone empty cell would read back as a blank line, so csv quotes it
         cells = [pc.if_else(pc.equal(cells[0], _text("")), _text('""'), cells[0])]
     lines = pc.binary_join_element_wise(*cells, _text(","))
-    lines = pc.binary_join_element_wise(
-        lines, _text(""), _text("\n")
-    )  # each line, then "\n", then nothing
-    return header_line.encode("utf-8") + _concatenated(lines)
-
-
-def _concatenated(lines: pa.Array) -> bytes:
-    """The bytes of every string in a (large) string array, end to end."""
+    lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))  # line + "\n" + nothing
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[
-        lines.offset : lines.offset + len(lines) + 1
-    ]
-    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[first:last]  # the lines end to end, without a copy
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of `frame` exactly as `frame.to_csv(index=False, lineterminator="\\n")` writes it."""
+    return b"".join(csv_chunks(frame))
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
-    """Write `frame` as CSV (see `csv_bytes`) atomically."""
-    write_bytes(path, csv_bytes(frame))
+    """Write `frame` as CSV (see `csv_chunks`) atomically, piece by piece."""
+    write_bytes(path, csv_chunks(frame))
