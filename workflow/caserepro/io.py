@@ -59,7 +59,7 @@ def read_tables(files: dict[str, str | Path]) -> dict[str, pd.DataFrame]:
 # Arrow formats every value that it writes without an exponent and Python's repr still would; the
 # rest (rare in clinical data) are formatted by Python.
 _PLAIN_FLOAT_MIN, _PLAIN_FLOAT_BELOW = 1e-4, 1e16
-_NEEDS_QUOTES = r'[",\n]'  # as Python 3.11's csv module (QUOTE_MINIMAL, lineterminator "\n")
+# What makes Python 3.11's csv module (QUOTE_MINIMAL, lineterminator "\n") quote a cell.
 _SPECIAL_BYTES = (b'"', b",", b"\n")
 
 
@@ -111,10 +111,19 @@ def _column_text(values: pd.Series) -> pa.Array:
     if pd.api.types.is_integer_dtype(dtype):
         return pc.cast(pa.array(values, from_pandas=True), pa.large_string())
     if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        plain = isinstance(dtype, pd.StringDtype)
-        cells = values if plain else values.astype("str")  # categories, objects: as str() prints
-        return _quoted(pa.array(cells, pa.large_string(), from_pandas=True))
+        return _quoted(_string_array(values))
     raise TypeError(f"csv_bytes: column {values.name!r} has dtype {dtype}, which it cannot write")
+
+
+def _string_array(values: pd.Series) -> pa.Array:
+    """Text cells as Arrow strings; categories and other objects as `str()` prints them."""
+    if not isinstance(dtype := values.dtype, pd.CategoricalDtype):
+        try:
+            return pa.array(values, pa.large_string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # objects that are not all strings
+            if not pd.api.types.is_object_dtype(dtype):
+                raise
+    return pa.array(values.astype("str"), pa.large_string(), from_pandas=True)
 
 
 def _quoted(text: pa.Array) -> pa.Array:
@@ -122,13 +131,15 @@ def _quoted(text: pa.Array) -> pa.Array:
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     data = text.buffers()[2]
     raw = b"" if data is None else data.to_pybytes()
-    if not any(special in raw for special in _SPECIAL_BYTES):
+    present = [special.decode() for special in _SPECIAL_BYTES if special in raw]
+    if not present:
         return text  # no cell holds any of those characters: the common case, found in one scan
-    needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), False)
-    escaped = pc.replace_substring(text, '"', '""')
-    return pc.if_else(
-        needs, pc.binary_join_element_wise(_text('"'), escaped, _text('"'), _text("")), text
-    )
+    needs = pc.match_substring(text, present[0])
+    for special in present[1:]:
+        needs = pc.or_(needs, pc.match_substring(text, special))
+    escaped = pc.replace_substring(text, '"', '""') if '"' in present else text
+    quoted = pc.binary_join_element_wise(_text('"'), escaped, _text('"'), _text(""))
+    return pc.if_else(pc.fill_null(needs, False), quoted, text)
 
 
 #: Rows formatted at a time: a cohort's CSV is written in pieces, so its text is never all in memory.
