@@ -6,10 +6,13 @@ import shutil
 
 import pandas as pd
 import pytest
+from caserepro import schemas
 from caserepro.errors import RawDataError
 from caserepro.paths import RAW_TABLES
-from caserepro.validate import load_raw
+from caserepro.raw import read_raw_table
+from caserepro.validate import _typed_quickly, load_raw
 from conftest import RAW_DIR
+from pandera.errors import SchemaErrors
 
 
 def rows_in(table: str) -> int:
@@ -84,3 +87,24 @@ def test_name_column_in_case_table_is_refused(tmp_path):
         "raw/cases.csv, line 1, column 'name': check 'is an expected column (unexpected columns, "
         "e.g. names or e-mails, are refused)' failed for value 'name'"
     ]
+
+
+@pytest.mark.parametrize("table", RAW_TABLES)
+def test_quick_check_types_every_table_exactly_like_pandera(table):
+    read = read_raw_table(RAW_DIR / f"{table}.csv")
+    model = schemas.TABLE_SCHEMAS[table]
+    pd.testing.assert_frame_equal(
+        _typed_quickly(model, read), model.validate(read.frame, lazy=True), check_exact=True
+    )
+
+
+def test_quick_check_leaves_texts_that_coerce_to_a_duplicate_key_to_pandera(tmp_path):
+    path = tmp_path / "table_layout.csv"
+    frame = pd.read_csv(RAW_DIR / "table_layout.csv", dtype=str, keep_default_na=False)
+    frame.loc[1, ["table", "row"]] = frame.loc[0, ["table", "row"]].tolist()
+    frame.loc[1, "row"] = "+" + frame.loc[1, "row"]  # '+1' and '1' are the same row number
+    frame.to_csv(path, index=False, lineterminator="\n")
+    read = read_raw_table(path)
+    assert _typed_quickly(schemas.TableLayoutTable, read) is None
+    with pytest.raises(SchemaErrors):
+        schemas.TableLayoutTable.validate(read.frame, lazy=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
-import sys
-from functools import cache
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,10 @@ FIRST_DATA_LINE = 2
 #: A number split over two fields by an unquoted decimal or thousands comma ("38,64", "12,567").
 _COMMA_NUMBER = re.compile(r"-?\d+(,\d+)+")
 _OTHER_DELIMITERS = (";", "\t", "|")
+#: A header line whose names are plain or wholly quoted, without quotes, CR or NUL inside.
+#: Longest header line (in bytes) read the plain way; a longer one is read carefully.
+_LONGEST_HEADER = 1 << 16
+_PLAIN_HEADER = re.compile(rb'(?:"[^"\r\0]*"|[^",\r\0]*)(?:,(?:"[^"\r\0]*"|[^",\r\0]*))*')
 
 
 def line_of(index: int) -> int:
@@ -41,19 +46,19 @@ def _field_at(prefix: str) -> int:
     return max(len(next(csv.reader([prefix]), [""])) - 1, 0)
 
 
-@cache
-def _whitespace() -> str:
-    """Every character Python's str.strip() removes (str.isspace(), which is what `\\s` matches),
-    so cells are trimmed exactly like it, NBSP and the other Unicode spaces included."""
-    points = np.arange(sys.maxunicode + 1, dtype="<u4")
-    points = points[(points < 0xD800) | (points > 0xDFFF)]  # surrogates are not characters
-    return "".join(re.findall(r"\s", points.tobytes().decode("utf-32-le")))
+#: Every character Python's str.strip() removes (str.isspace(), which is what `\s` matches), so
+#: cells are trimmed exactly like it, NBSP and the other Unicode spaces included (tests/test_raw.py
+#: checks the list against every code point).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _trimmed_or_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Cells with surrounding whitespace removed (str.strip semantics); blank cells become null."""
-    trimmed = pc.utf8_trim(column, characters=_whitespace())
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    trimmed = pc.utf8_trim(column, characters=WHITESPACE)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -98,24 +103,28 @@ def _ragged_rows(text: str, header: list[str], name: str) -> list[Problem]:
     next(reader)
     problems = []
     start = reader.line_num + 1
-    for row in reader:
-        if reader.line_num > start:
-            index = next(i for i, cell in enumerate(row) if "\n" in cell or "\r" in cell)
-            column = header[min(index, len(header) - 1)]
-            check = "quotes are balanced and no cell runs over several lines"
-            problems.append(Problem(name, start, column, check, repr(shorten(row[index]))))
-        elif row and len(row) != len(header):
-            check = (
-                f"row has {len(header)} fields like the header (an unquoted decimal or thousands "
-                "comma, or a truncated row, changes the count)"
-            )
-            column = _ragged_column(row, header)
-            problems.append(
-                Problem(
-                    name, start, column, check, f"{len(row)} fields: {shorten(','.join(row))!r}"
+    try:
+        for row in reader:
+            if reader.line_num > start:
+                index = next(i for i, cell in enumerate(row) if "\n" in cell or "\r" in cell)
+                column = header[min(index, len(header) - 1)]
+                check = "quotes are balanced and no cell runs over several lines"
+                problems.append(Problem(name, start, column, check, repr(shorten(row[index]))))
+            elif row and len(row) != len(header):
+                check = (
+                    f"row has {len(header)} fields like the header (an unquoted decimal or thousands "
+                    "comma, or a truncated row, changes the count)"
                 )
-            )
-        start = reader.line_num + 1
+                column = _ragged_column(row, header)
+                problems.append(
+                    Problem(
+                        name, start, column, check, f"{len(row)} fields: {shorten(','.join(row))!r}"
+                    )
+                )
+            start = reader.line_num + 1
+    except csv.Error:  # a carriage return alone inside a row, which pyarrow takes for a line end
+        check = "file is well-formed CSV (no carriage return alone inside a row)"
+        problems.append(Problem(name, reader.line_num, None, check, "unparseable"))
     widths = {int(p.value.split()[0]) for p in problems if p.check.startswith("row has")}
     if len(problems) == len(text.splitlines()) - 1 and len(widths) == 1 and len(problems) > 1:
         # Every row disagrees with the header in the same way: the header is what is wrong.
@@ -137,19 +146,16 @@ def _header_problems(header: list[str], name: str) -> list[Problem]:
         ]
     duplicated = sorted({c for c in header if header.count(c) > 1})
     check = "column names are unique and not blank"
+    # A blank first line is a header without names (pyarrow would take the next row for it).
     return [
         Problem(name, HEADER_LINE, c or None, check, repr(c))
-        for c in duplicated + ([""] if "" in header else [])
+        for c in duplicated + ([""] if "" in header or not header else [])
     ]
 
 
-def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
-    """Read one raw table as text cells (blank cells become missing); raise RawDataError if malformed."""
-    path = Path(path)
-    name = name or str(path)
-    data = path.read_bytes()
-    if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM) :]
+def _read_carefully(data: bytes, name: str) -> pa.Table:
+    """The raw table of `data` (its byte-order mark removed), checking every way it can be malformed
+    in order (encoding, emptiness, header, shape); RawDataError naming the first kind found."""
     # Decoding checks the whole file is UTF-8; the text itself is only read for the header and
     # to locate errors. Pyarrow parses the original bytes, which are the text's UTF-8 encoding.
     text = _decode(data, name)
@@ -165,20 +171,102 @@ def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
     if problems := _header_problems(header, name):
         raise RawDataError(problems)
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-            convert_options=pacsv.ConvertOptions(
-                column_types={column: pa.string() for column in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = _parse(data, header)
     except pa.ArrowInvalid:
         raise RawDataError(_ragged_rows(text, header, name)) from None
     if table.num_rows == 0:
         raise RawDataError(
             [Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")]
         )
-    table = pa.Table.from_arrays([_trimmed_or_null(c) for c in table.columns], names=header)
-    return table.to_pandas().astype("str")
+    return table
+
+
+def _read_plainly(path: Path, name: str) -> pa.Table | None:
+    """The raw table in `path` when the file is plainly well-formed, read without decoding or
+    even holding all of it (pyarrow checks every cell is UTF-8 as it parses); None at the first
+    oddity, which `_read_carefully` then names. The header must be one line of plain or plainly
+    quoted names, so that its first line is its first CSV row for the csv module and pyarrow."""
+    with path.open("rb") as file:
+        first = file.readline(_LONGEST_HEADER).removeprefix(UTF8_BOM)
+    first = first.removesuffix(b"\n").removesuffix(b"\r")
+    if len(first) >= _LONGEST_HEADER - len(UTF8_BOM) or not _PLAIN_HEADER.fullmatch(first):
+        return None
+    try:
+        line = first.decode("utf-8")
+        header = [column.strip() for column in next(csv.reader([line]))]
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+    if not header or line.isspace() or _header_problems(header, name):
+        return None
+    try:
+        table = _parse(path, header)  # the header row, byte-order mark included, is skipped
+    except pa.ArrowException:
+        return None
+    # Only cells read as text were checked to be UTF-8.
+    as_text = table.schema.names == header and set(table.schema.types) == {pa.large_string()}
+    return table if as_text and table.num_rows > 0 else None
+
+
+def _parse(source: Path | bytes, header: list[str]) -> pa.Table:
+    """Every data row of a file (or its bytes) as text cells named by `header`; ArrowInvalid if
+    malformed."""
+    return pacsv.read_csv(
+        str(source) if isinstance(source, Path) else io.BytesIO(source),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+        convert_options=pacsv.ConvertOptions(
+            # large_string is what pandas keeps text in: no conversion later.
+            column_types={column: pa.large_string() for column in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _distinct_cells(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, pd.Categorical]:
+    """A column's cells trimmed (blank cells missing), and the same as a categorical: its distinct
+    values and, for each row, which one it holds (-1 for missing). Trims each distinct value once."""
+    encoded = pc.dictionary_encode(column)  # every chunk shares the final dictionary
+    indices = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks])
+    values = encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], column.type)
+    trimmed = _trimmed_or_null(values)
+    if trimmed.equals(values):  # nothing to trim, no blank cell: the column stays as read
+        return column, _categorical(indices, values)
+    recoded = pc.dictionary_encode(trimmed)  # trimming can make two values equal
+    codes = recoded.indices.fill_null(-1).to_numpy()[indices]
+    return trimmed.take(indices), _categorical(codes, recoded.dictionary)
+
+
+def _categorical(codes: np.ndarray, values: pa.Array) -> pd.Categorical:
+    categories = pd.Index(values.to_pandas(), dtype="str")
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table as text cells (trimmed; blank cells missing), and the same table with every
+    column categorical (its distinct values, and which one each row holds), for work per value."""
+
+    frame: pd.DataFrame
+    coded: pd.DataFrame
+
+
+def read_raw_table(path: str | Path, name: str | None = None) -> RawTable:
+    """Read one raw table as text cells; raise RawDataError if malformed."""
+    path = Path(path)
+    name = name or str(path)
+    table = _read_plainly(path, name)
+    if table is None:
+        table = _read_carefully(path.read_bytes().removeprefix(UTF8_BOM), name)
+    # Columns are independent and pyarrow releases the GIL: one column per core at a time.
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        columns = list(pool.map(_distinct_cells, table.columns))
+    names = table.column_names
+    frame = pa.table(dict(zip(names, (cells for cells, _ in columns), strict=True)))
+    frame = frame.to_pandas().astype("str")
+    coded = pd.DataFrame(dict(zip(names, (c for _, c in columns), strict=True)), index=frame.index)
+    return RawTable(frame, coded)
+
+
+def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
+    """Read one raw table as text cells (blank cells become missing); raise RawDataError if malformed."""
+    return read_raw_table(path, name).frame

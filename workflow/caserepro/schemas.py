@@ -2,7 +2,9 @@
 
 Two layers, both lazy so that one run reports every problem:
 1. each table alone (`CaseTable`, `MeasurementTable`, ...): columns, types, codes, vocabularies,
-   duplicates, and the rule that the case table holds no direct identifiers;
+   duplicates, and the rule that the case table holds no direct identifiers. Validation runs the
+   column checks on one row per distinct value, so each must judge one cell alone; checks of the
+   whole table (`dataframe_check`) must judge each row alone;
 2. the tables together (`RELATIONS`, one `Relation` per rule, checked by `relation_schema`):
    units and plausible ranges from the data dictionary, keys that must exist in another table,
    ESV < EDV, systolic > diastolic, visits in order. `relations.enrich_<table>` computes each
@@ -45,6 +47,14 @@ CLAIM_KINDS = ["range", "increase", "decrease", "below", "above", "within"]
 COMPOSITE_ROWS = ["blood_pressure", "complaints", "complications"]
 
 
+def holds_identifier(column: pd.Series) -> pd.Series:
+    """True where a text cell holds an e-mail address or an exact date (tested once per value)."""
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    values = pd.Series(values, dtype=column.dtype)
+    found = values.str.contains(EMAIL) | values.str.contains(EXACT_DATE)
+    return found.take(codes).set_axis(column.index)
+
+
 class CaseTable(pa.DataFrameModel):
     """One row per patient: de-identified facts only."""
 
@@ -59,8 +69,7 @@ class CaseTable(pa.DataFrameModel):
 
     @pa.dataframe_check(name="holds no e-mail address or exact date (direct identifiers)")
     def no_direct_identifiers(cls, df: pd.DataFrame) -> pd.DataFrame:
-        text = df.astype("str")
-        return ~text.apply(lambda c: c.str.contains(EMAIL) | c.str.contains(EXACT_DATE))
+        return ~df.astype("str").apply(holds_identifier)
 
     class Config:
         strict = True

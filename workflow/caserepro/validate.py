@@ -5,15 +5,23 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+from pandera.errors import SchemaError, SchemaErrors
 
 from caserepro import schemas
 from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.raw import HEADER_LINE, line_of, read_raw_csv
-from caserepro.relations import ENRICHERS, NEEDS, printed_decimals
+from caserepro.raw import HEADER_LINE, RawTable, line_of, read_raw_table
+from caserepro.relations import (
+    ENRICHERS,
+    NEEDS,
+    combine_codes,
+    distinct,
+    per_value,
+    printed_decimals,
+)
 
 #: Pandera's check names, said in words a data curator reads at once.
 _FRIENDLY = [
@@ -133,7 +141,68 @@ def _lenient(model: type[pa.DataFrameModel], frame: pd.DataFrame) -> pd.DataFram
     return lenient.drop_duplicates(subset=keys) if keys else lenient
 
 
-def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict[str, pd.DataFrame]:
+def _no_value_twice(codes: np.ndarray) -> bool:
+    """True if no code occurs on two rows."""
+    ordered = np.sort(codes)
+    return not (ordered[1:] == ordered[:-1]).any()
+
+
+def _typed_quickly(model: type[pa.DataFrameModel], raw: RawTable) -> pd.DataFrame | None:
+    """The typed table `model.validate` returns if the table passes all its checks, found without
+    running pandera over every row; None if the table may fail (pandera then checks every row).
+
+    Pandera checks each column on its distinct values only: the column checks look at one cell
+    at a time, so the column passes them (and coerces the same) exactly when its distinct values
+    do. What that cannot show is then checked on every row: that unique columns and keys hold no
+    (typed) value twice, and the table's checks of rows. A coerced column takes each cell's typed
+    value from its distinct value.
+    """
+    schema = model.to_schema()
+    frame = raw.frame
+    if schema.coerce or set(frame.columns) != set(schema.columns):
+        return None
+    coerced, typed_codes = {}, {}
+    for name, column in schema.columns.items():
+        codes, values = distinct(raw.coded[name])
+        try:
+            checked = column.validate(pd.DataFrame({name: values}), lazy=True)[name]
+        except (SchemaError, SchemaErrors):  # (a value that does not coerce raises SchemaError)
+            return None
+        typed_codes[name] = codes, len(values)
+        if column.coerce or checked.dtype != frame[name].dtype:
+            coerced[name] = pd.Series(checked.array.take(codes), index=frame.index)
+            # Texts that differ can coerce to equal values ('5', '+5'): codes of the typed values.
+            same, typed_values = pd.factorize(checked, use_na_sentinel=False)
+            typed_codes[name] = same[codes], len(typed_values)
+    # Missing counts as a value here, which is stricter than pandera: such a table goes to pandera.
+    unique = [name for name, column in schema.columns.items() if column.unique]
+    if not all(typed_codes[name][1] == len(frame) for name in unique):
+        return None
+    if schema.unique and not _no_value_twice(
+        combine_codes([typed_codes[name] for name in schema.unique])
+    ):
+        return None
+    typed = frame.assign(**coerced)
+    if all(bool(check(typed).check_passed) for check in schema.checks):
+        return typed
+    return None
+
+
+def _with_categories(frame: pd.DataFrame, coded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The frame with its text columns as categoricals (from `coded` when given: the same table,
+    read as categoricals), for the checks across tables to work once per distinct value."""
+    text = [c for c, dtype in frame.dtypes.items() if dtype == "str"]
+    if coded is not None:
+        return frame.assign(**{c: coded[c] for c in text})
+    return frame.astype(dict.fromkeys(text, "category"))
+
+
+def _holds(flag: pd.Series) -> bool:
+    """True if a rule's flag column says every row keeps the rule."""
+    return flag.dtype == bool and bool(flag.all())
+
+
+def validate_tables(raw: dict[str, RawTable], names: dict[str, str]) -> dict[str, pd.DataFrame]:
     """Check every table alone, then the tables together; raise RawDataError listing all problems.
 
     Both layers run in one pass even when a table fails alone, so one run reports every problem;
@@ -144,20 +213,26 @@ def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict
     typed: dict[str, pd.DataFrame] = {}
     usable: dict[str, pd.DataFrame] = {}
     broken: set[str] = set()
-    for table, frame in raw.items():
+    for table, read in raw.items():
         model = schemas.TABLE_SCHEMAS[table]
-        result, found = _check(model, frame, names[table])
+        found: list[Problem] = []
+        if (result := _typed_quickly(model, read)) is None:
+            result, found = _check(model, read.frame, names[table])
         problems += found
         if result is not None:
-            typed[table] = usable[table] = result
+            typed[table] = result
+            usable[table] = _with_categories(result, read.coded)
         else:
             broken.add(table)
-            if (lenient := _lenient(model, frame)) is not None:
-                usable[table] = lenient
+            if (lenient := _lenient(model, read.frame)) is not None:
+                usable[table] = _with_categories(lenient)
     reported = {(p.file, p.line, p.column) for p in problems}
     for table, enrich in ENRICHERS.items():
         if table in usable and all(need in usable for need in NEEDS[table]):
-            _, found = _check(schemas.relation_schema(table), enrich(usable), names[table])
+            enriched = enrich(usable)
+            if all(_holds(enriched[rule.flag]) for rule in schemas.RELATIONS[table]):
+                continue
+            _, found = _check(schemas.relation_schema(table), enriched, names[table])
             problems += [
                 p
                 for p in found
@@ -166,9 +241,10 @@ def validate_tables(raw: dict[str, pd.DataFrame], names: dict[str, str]) -> dict
             ]
     if problems:
         raise RawDataError(problems)
-    m = typed["measurements"]
-    typed["measurements"] = m.assign(
-        value_num=m["value"].astype("float64"), decimals=printed_decimals(m["value"])
+    value = usable["measurements"]["value"]
+    typed["measurements"] = typed["measurements"].assign(
+        value_num=per_value(value, lambda values: values.astype("float64")),
+        decimals=per_value(value, printed_decimals),
     )
     return typed
 
@@ -177,7 +253,7 @@ def load_raw(raw_dir: str | Path, display_dir: str | None = None) -> dict[str, p
     """Read and validate every raw table in `raw_dir`; raise RawDataError with all problems found."""
     shown = display_dir or str(raw_dir)
     names = {table: f"{shown.rstrip('/')}/{table}.csv" for table in RAW_TABLES}
-    raw: dict[str, pd.DataFrame] = {}
+    raw: dict[str, RawTable] = {}
     problems: list[Problem] = []
     for table in RAW_TABLES:
         path = raw_file(raw_dir, table)
@@ -185,7 +261,7 @@ def load_raw(raw_dir: str | Path, display_dir: str | None = None) -> dict[str, p
             problems.append(Problem(names[table], None, None, "file exists", "missing"))
             continue
         try:
-            raw[table] = read_raw_csv(path, names[table])
+            raw[table] = read_raw_table(path, names[table])
         except RawDataError as error:
             problems += error.problems
     if problems:

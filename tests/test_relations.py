@@ -1,0 +1,84 @@
+"""Cross-table flags: worked out once per distinct value, the same for text and categorical columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from caserepro.relations import (
+    ENRICHERS,
+    NEEDS,
+    _pairs_known,
+    combine_codes,
+    distinct,
+    per_value,
+    row_keys,
+)
+from caserepro.schemas import RELATIONS
+
+
+def text(values: list) -> pd.Series:
+    return pd.Series(values, dtype="str")
+
+
+def test_distinct_of_a_categorical_counts_missing_as_a_value():
+    codes, values = distinct(text(["b", None, "a", "b"]).astype("category"))
+    assert values.iloc[codes].tolist()[:1] == ["b"]
+    assert pd.isna(values.iloc[codes[1]]) and values.iloc[codes[3]] == "b"
+    assert len(values) == 3
+
+
+def test_per_value_equals_the_function_on_every_cell():
+    column = text(["12.5", "3", None, "12.5", "x"])
+    for given in (column, column.astype("category")):
+        result = per_value(given, lambda values: pd.to_numeric(values, errors="coerce"))
+        assert result.tolist()[:2] == [12.5, 3.0]
+        assert result.isna().tolist() == [False, False, True, False, True]
+
+
+def test_combined_codes_are_equal_exactly_where_every_part_is():
+    a = np.array([0, 1, 0, 1])
+    b = np.array([2, 2, 2, 0])
+    key = combine_codes([(a, 2), (b, 3)])
+    assert key[0] == key[2] and len(set(key)) == 3
+    huge = combine_codes([(a, 2**40), (b, 2**40), (a, 2**40)])  # renumbers instead of overflowing
+    assert huge[0] == huge[2] and len(set(huge)) == 3
+
+
+def test_row_keys_treat_missing_as_equal():
+    frame = pd.DataFrame({"x": text(["a", "a", None, None]), "y": text(["1", "2", "1", "1"])})
+    key = row_keys(frame, ["x", "y"])
+    assert key[2] == key[3] and len(set(key)) == 3
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_pairs_known_like_multiindex_isin(categorical):
+    frame = pd.DataFrame({"c": text(["a", "a", None, "b"]), "t": text(["1", "2", "1", "9"])})
+    keys = pd.DataFrame({"c": text(["a", None, "b"]), "t": text(["1", "1", "1"])})
+    if categorical:
+        frame = frame.astype("category")
+    known = _pairs_known(frame, keys, ["c", "t"], ["c", "t"])
+    assert known.tolist() == [True, False, True, False]
+
+
+def test_flags_are_the_same_for_text_and_categorical_tables(tables):
+    text_tables = dict(tables)
+    # A few broken rows, so that every rule has something to flag.
+    m = text_tables["measurements"].copy()
+    m.loc[0, "unit"] = "furlongs"
+    m.loc[1, "case_id"] = None
+    m.loc[2, "parameter"] = "unknown_thing"
+    text_tables["measurements"] = m
+    categorical = {
+        name: frame.astype({c: "category" for c, t in frame.dtypes.items() if t == "str"})
+        for name, frame in text_tables.items()
+    }
+    for table, enrich in ENRICHERS.items():
+        assert all(need in text_tables for need in NEEDS[table])
+        flags = [rule.flag for rule in RELATIONS[table]]
+        plain, coded = enrich(text_tables)[flags], enrich(categorical)[flags]
+        pd.testing.assert_frame_equal(plain, coded)
+    flagged = ENRICHERS["measurements"](text_tables)
+    assert not flagged.loc[0, "unit_matches"]
+    assert not flagged.loc[1, "case_known"]
+    assert not flagged.loc[2, "parameter_known"]
