@@ -20,7 +20,7 @@ from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import read_raw_csv
 from caserepro.validate import load_raw
 from conftest import RAW_DIR
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 
 FUZZ = settings(
@@ -178,6 +178,8 @@ def test_random_case_tables_validate_or_are_refused_cleanly(scratch: Path, text:
         st.tuples(st.floats(0, 1), st.integers(0, 3), st.binary(max_size=3)), min_size=1, max_size=3
     ),
 )
+# Found by this test: a carriage return in the header line and a bad UTF-8 byte further down.
+@example(name="table_layout", edits=[(0.49, 1, b""), (0.0, 2, b"\r"), (0.785, 0, b"?\xe2>")])
 def test_damaged_bytes_are_read_or_refused_cleanly(
     scratch: Path, name: str, edits: list[tuple[float, int, bytes]]
 ):

@@ -69,7 +69,11 @@ def _decode(data: bytes, name: str) -> str:
         line = data[: error.start].count(b"\n") + 1
         start = data.rfind(b"\n", 0, error.start) + 1
         prefix = data[start : error.start].decode("utf-8", errors="replace")
-        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", errors="replace")]), [])
+        try:
+            first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+            header = next(csv.reader([first]), [])
+        except csv.Error:  # the header line is itself broken: the column cannot be named
+            header = []
         index = _field_at(prefix)
         column = header[index].strip() if line > HEADER_LINE and index < len(header) else None
         bad = data[error.start : error.start + 4]
