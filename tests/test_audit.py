@@ -28,11 +28,9 @@ from caserepro.audit import (
     joined_words,
     matches,
     number_texts,
-    printed_ends,
     ranked_pairs,
     run_audit,
 )
-from caserepro.intervals import printed
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, edit_measurement
 
@@ -295,17 +293,6 @@ def test_ranked_pairs_refer_each_row_to_rows_of_earlier_rank_in_its_group():
     rank[10:16] = [2, 0, 2, 1, 1, 0]  # rows 10 and 12 rank alike; so do 13 and 14
     row, ref = ranked_pairs(keys, rows, rank)
     assert sorted(zip(row.tolist(), ref.tolist(), strict=True)) == [(10, 11), (12, 11)]
-
-
-def test_printed_ends_are_the_intervals_of_printed_values():
-    rng = np.random.default_rng(11)
-    decimals = rng.integers(0, 5, 2000)
-    values = np.round(rng.uniform(-500, 5000, 2000) * 10.0**decimals) / 10.0**decimals
-    qualifier = pd.Series(rng.choice(["more than", "approximately", None], 2000), dtype="str")
-    expected = printed(pd.Series(values), pd.Series(decimals), qualifier)
-    lo, hi = printed_ends(values, decimals, qualifier.eq("more than").to_numpy(dtype=bool))
-    assert lo.tobytes() == expected.lo.to_numpy().tobytes()
-    assert hi.tobytes() == expected.hi.to_numpy().tobytes()
 
 
 def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):

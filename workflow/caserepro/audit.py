@@ -44,7 +44,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro.intervals import (
-    LOWER_BOUND_QUALIFIERS,
     Interval,
     ejection_fraction,
     gap,
@@ -290,20 +289,6 @@ def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.where(rows >= 0, values[rows], np.nan)
 
 
-def printed_ends(
-    values: np.ndarray, decimals: np.ndarray, lower_bound: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """`intervals.printed` on whole arrays, step by step the same arithmetic: value ± half a unit
-    of the last printed digit, snapped to the nearest double of one more decimal; (value, inf)
-    for a lower bound ('more than')."""
-    decimals = decimals.astype(np.float64)
-    half = 0.5 * 10.0 ** (-decimals)
-    scale = 10.0 ** (decimals + 1)
-    lo = np.round((values - half) * scale) / scale
-    hi = np.round((values + half) * scale) / scale
-    return np.where(lower_bound, values, lo), np.where(lower_bound, np.inf, hi)
-
-
 class Cohort:
     """The validated tables with their key columns as codes into shared sorted vocabularies.
 
@@ -336,11 +321,8 @@ class Cohort:
         self.methods, (self.m_method,) = _encode(m["method"])
         self.m_value = m["value_num"].to_numpy(dtype=np.float64)
         self.m_qualified = m["qualifier"].notna().to_numpy()
-        self.m_lo, self.m_hi = printed_ends(
-            self.m_value,
-            m["decimals"].to_numpy(),
-            m["qualifier"].isin(LOWER_BOUND_QUALIFIERS).to_numpy(dtype=bool),
-        )
+        stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
+        self.m_lo, self.m_hi = stands_for.lo.to_numpy(), stands_for.hi.to_numpy()
         self._timeline_key = pd.Index(self._moment(self.timeline_case, self.timeline_timepoint))
         self._rank = t["rank"].to_numpy(dtype=np.int64)
 
