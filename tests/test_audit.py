@@ -23,7 +23,6 @@ from caserepro.audit import (
     check_heart_rate,
     check_repeated_values,
     check_volumes,
-    combined_key,
     interval_texts,
     joined_words,
     matches,
@@ -266,14 +265,6 @@ def test_joined_words_are_distinct_sorted_and_missing_for_a_group_without_words(
     words = pa.array(["admission", "visit1", "visit2"], pa.large_string())
     texts = joined_words(np.array([1, 0, 1, 1]), 3, np.array([2, 1, 0, 2]), words, ", ")
     assert texts.to_pylist() == ["visit1", "admission, visit2", None]
-
-
-def test_combined_key_sorts_rows_like_their_code_columns():
-    rng = np.random.default_rng(7)
-    columns = [(rng.integers(-1, size, 500), size) for size in (3, 40, 2**40, 5)]
-    key = combined_key(columns)  # the third column's size forces a dense renumbering
-    by_columns = np.lexsort([codes for codes, _ in reversed(columns)])
-    assert (np.argsort(key, kind="stable") == by_columns).all()
 
 
 def test_matches_pairs_rows_like_an_inner_merge():

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from caserepro.relations import (
     ENRICHERS,
     NEEDS,
     _pairs_known,
-    combine_codes,
     distinct,
     per_value,
     row_keys,
@@ -34,15 +32,6 @@ def test_per_value_equals_the_function_on_every_cell():
         result = per_value(given, lambda values: pd.to_numeric(values, errors="coerce"))
         assert result.tolist()[:2] == [12.5, 3.0]
         assert result.isna().tolist() == [False, False, True, False, True]
-
-
-def test_combined_codes_are_equal_exactly_where_every_part_is():
-    a = np.array([0, 1, 0, 1])
-    b = np.array([2, 2, 2, 0])
-    key = combine_codes([(a, 2), (b, 3)])
-    assert key[0] == key[2] and len(set(key)) == 3
-    huge = combine_codes([(a, 2**40), (b, 2**40), (a, 2**40)])  # renumbers instead of overflowing
-    assert huge[0] == huge[2] and len(set(huge)) == 3
 
 
 def test_row_keys_treat_missing_as_equal():

@@ -43,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from caserepro.codes import combined_key
 from caserepro.intervals import (
     Interval,
     ejection_fraction,
@@ -242,22 +243,6 @@ def _encode(*columns: pd.Series) -> tuple[pa.Array, list[np.ndarray]]:
         np.append(index.get_indexer(uniques), -1).astype(np.int32)[c] for c, uniques in factorized
     ]
     return pa.array(words, TEXT), codes
-
-
-def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """One int64 per row that sorts like the code columns in turn (-1, missing, sorts first).
-
-    Each column is (codes, vocabulary size); the key is their mixed-radix number.
-    """
-    key = np.zeros(len(columns[0][0]), dtype=np.int64)
-    span = 1
-    for codes, size in columns:
-        if span * (size + 1) >= 2**62:  # renumber densely first (same order, fewer values)
-            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
-            span = int(key.max()) + 1 if len(key) else 1
-        key = key * (size + 1) + (codes + 1)
-        span *= size + 1
-    return key
 
 
 def matches(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

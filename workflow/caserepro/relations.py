@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from caserepro.codes import combined_key
 from caserepro.schemas import COMPOSITE_ROWS
 
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
@@ -51,27 +52,13 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(dict.fromkeys(categorical, "str"))
 
 
-def combine_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
-    """One int64 per row that is equal exactly where every part's code is: each part is a code
-    per row and the number of codes (codes in [0, size))."""
-    key = np.zeros(len(parts[0][0]), dtype="int64")
-    bound = 1
-    for codes, size in parts:
-        if bound * size >= 2**62:  # renumber the keys so far, so the product cannot overflow
-            key, uniques = pd.factorize(key)
-            bound = len(uniques)
-        key = key * size + codes
-        bound *= size
-    return key
-
-
 def row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One int64 per row, equal for rows whose `columns` hold equal values (missing equals missing)."""
     parts = []
     for column in columns:
         codes, values = distinct(frame[column])
         parts.append((codes, len(values)))
-    return combine_codes(parts)
+    return combined_key(parts)
 
 
 def _pairs_known(
@@ -93,9 +80,13 @@ def _positions_in(
         # +1 so that a value `keys` lacks (-1) becomes code 0, which no row of `keys` has.
         probe.append((pd.Index(values).get_indexer(own_values)[own_codes] + 1, len(values) + 1))
         known.append((codes + 1, len(values) + 1))
-    known_keys = pd.Index(combine_codes(known))
+    # One call for both sides, so that their keys are comparable (see `combined_key`).
+    both = combined_key(
+        [(np.concatenate([k, p]), size) for (k, size), (p, _) in zip(known, probe, strict=True)]
+    )
+    known_keys = pd.Index(both[: len(keys)])
     first = ~known_keys.duplicated()
-    found = known_keys[first].get_indexer(combine_codes(probe))
+    found = known_keys[first].get_indexer(both[len(keys) :])
     return np.where(found >= 0, np.flatnonzero(first)[found], -1)
 
 

@@ -11,13 +11,13 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from caserepro import schemas
+from caserepro.codes import combined_key
 from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import HEADER_LINE, RawTable, line_of, read_raw_table
 from caserepro.relations import (
     ENRICHERS,
     NEEDS,
-    combine_codes,
     distinct,
     per_value,
     printed_decimals,
@@ -179,7 +179,7 @@ def _typed_quickly(model: type[pa.DataFrameModel], raw: RawTable) -> pd.DataFram
     if not all(typed_codes[name][1] == len(frame) for name in unique):
         return None
     if schema.unique and not _no_value_twice(
-        combine_codes([typed_codes[name] for name in schema.unique])
+        combined_key([typed_codes[name] for name in schema.unique])
     ):
         return None
     typed = frame.assign(**coerced)

@@ -1,0 +1,30 @@
+"""Keys of several columns as one integer per row, for grouping, joining and sorting on codes.
+
+The validation, the derivation and the audit turn text key columns (case, timepoint, parameter,
+...) into integer codes once, then combine the codes of several columns into one key with
+`combined_key`, instead of merging and sorting on text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """One int64 per row that sorts like the code columns in turn (-1, missing, sorts first),
+    and is equal exactly where every column's code is.
+
+    Each column is (codes, vocabulary size); the key is their mixed-radix number. If that number
+    could overflow, the key so far is renumbered densely first (same order, fewer values); keys
+    from separate calls are then no longer comparable, so combine codes that will be compared
+    with one another in one call.
+    """
+    key = np.zeros(len(columns[0][0]), dtype=np.int64)
+    span = 1
+    for codes, size in columns:
+        if span * (size + 1) >= 2**62:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            span = int(key.max()) + 1 if len(key) else 1
+        key = key * (size + 1) + (codes + 1)
+        span *= size + 1
+    return key
