@@ -50,6 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from caserepro.codes import combined_key
 from caserepro.intervals import Interval, ejection_fraction, month_span, printed
 
 #: The columns that identify one examination: values printed together at one place.
@@ -166,16 +167,10 @@ class KeyedRows:
 
         Given the `start` of a key (from `key`), the columns refine it.
         """
-        key = np.zeros(len(self.rows), dtype=np.int64) if start is None else start
-        span = 1 if start is None else int(start.max(initial=0)) + 1
-        for column in columns:
-            size = len(self.labels[column]) + 1  # codes run from -1 to len(labels) - 1
-            if span * size >= 2**62:  # renumber densely before the key could overflow
-                key = np.unique(key, return_inverse=True)[1].astype(np.int64)
-                span = int(key.max(initial=0)) + 1
-            key = key * size + (self.codes[column] + 1)
-            span *= size
-        return key
+        parts = [(self.codes[column], len(self.labels[column])) for column in columns]
+        if start is not None:
+            parts.insert(0, (start, int(start.max(initial=0)) + 1))
+        return combined_key(parts)
 
     def order(self, columns: Sequence[str]) -> np.ndarray:
         """Positions that sort the rows by `columns` (ties keep their current order)."""
