@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def write_bytes(path: str | Path, data: bytes | Iterable[bytes | memoryview]) -> None:
@@ -151,8 +157,22 @@ def csv_chunks(frame: pd.DataFrame, rows: int = CSV_CHUNK_ROWS) -> Iterator[byte
     pieces: the header line, then the lines of each `rows` rows."""
     header = pa.array([str(name) for name in frame.columns], pa.large_string())
     yield (",".join(_quoted(header).to_pylist()) + "\n").encode("utf-8")
-    for start in range(0, len(frame), rows):
-        yield _csv_lines(frame.iloc[start : start + rows])
+    pieces = (frame.iloc[start : start + rows] for start in range(0, len(frame), rows))
+    yield from _in_order(_csv_lines, pieces)
+
+
+def _in_order(work: Callable[[T], R], items: Iterable[T], workers: int = 2) -> Iterator[R]:
+    """`map(work, items)` on `workers` threads, in order, with at most `workers` + 1 results held.
+
+    Arrow's kernels release the GIL, so two pieces of a CSV are formatted at once."""
+    pending: deque[Future[R]] = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _csv_lines(frame: pd.DataFrame) -> memoryview:
