@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, values_at
 
 
 def test_combined_key_sorts_rows_like_their_code_columns():
@@ -22,3 +22,11 @@ def test_combined_key_is_equal_exactly_where_every_column_is():
     huge = combined_key([(a, 2**40), (b, 2**40), (a, 2**40)])  # renumbers instead of overflowing
     assert huge[0] == huge[2] and len(set(huge)) == 3
     assert combined_key([(np.array([-1, 0]), 1)]).tolist() == [0, 1]  # missing sorts first
+
+
+def test_values_at_positions_are_nan_where_absent():
+    values = np.array([10, 20, 30])  # integers come back as floats
+    got = values_at(values, np.array([[2, -1], [0, 0]]))
+    assert got.dtype == np.float64
+    assert np.array_equal(got, np.array([[30.0, np.nan], [10.0, 10.0]]), equal_nan=True)
+    assert np.isnan(values_at(np.array([]), np.array([-1, -1]))).all()  # nothing to take from

@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, values_at
 from caserepro.intervals import (
     Interval,
     ejection_fraction,
@@ -267,11 +267,6 @@ def _expand(
     i = np.repeat(np.arange(len(start)), count)
     offset = np.repeat(start - (np.cumsum(count) - count), count)
     return i, order[offset + np.arange(len(i))]
-
-
-def _at(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """values[rows], NaN where the row is -1 (absent)."""
-    return np.where(rows >= 0, values[rows], np.nan)
 
 
 class Cohort:
@@ -527,7 +522,7 @@ class Examinations:
     def printed(self, cohort: Cohort, parameter: str) -> tuple[np.ndarray, np.ndarray]:
         """The printed interval of a parameter (NaN where not printed)."""
         rows = self.at[parameter]
-        return _at(cohort.m_lo, rows), _at(cohort.m_hi, rows)
+        return values_at(cohort.m_lo, rows), values_at(cohort.m_hi, rows)
 
 
 def examinations(cohort: Cohort, parameters: list[str]) -> Examinations:
@@ -1059,7 +1054,7 @@ def _claim_values(
     max_row[claim_sorted[last]] = row_sorted[last]
     asked = with_sources[claim]
     sources = joined_words(claim[asked], n, source[asked], cohort.sources, "; ")
-    vmin, vmax = _at(cohort.m_value, min_row), _at(cohort.m_value, max_row)
+    vmin, vmax = values_at(cohort.m_value, min_row), values_at(cohort.m_value, max_row)
     return ClaimValues(lo, hi, vmin, vmax, min_row, max_row, sources)
 
 
@@ -1131,13 +1126,13 @@ def check_claims(
     # range: low end against the minimum, high end against the maximum (of other sources)
     low_verdict = grade(
         _stated(claims["stated_low"]),
-        (_at(cohort.m_lo, elsewhere.min_row), _at(cohort.m_hi, elsewhere.min_row)),
+        (values_at(cohort.m_lo, elsewhere.min_row), values_at(cohort.m_hi, elsewhere.min_row)),
         claims["stated_low"].astype("float64").to_numpy(),
         grading,
     )[0]
     high_verdict = grade(
         _stated(claims["stated_high"]),
-        (_at(cohort.m_lo, elsewhere.max_row), _at(cohort.m_hi, elsewhere.max_row)),
+        (values_at(cohort.m_lo, elsewhere.max_row), values_at(cohort.m_hi, elsewhere.max_row)),
         claims["stated_high"].astype("float64").to_numpy(),
         grading,
     )[0]

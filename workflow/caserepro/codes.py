@@ -28,3 +28,11 @@ def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
         key = key * (size + 1) + (codes + 1)
         span *= size + 1
     return key
+
+
+def values_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """`values` at `positions` (any shape) as floats, NaN where a position is -1 (absent)."""
+    out = np.full(positions.shape, np.nan)
+    present = positions >= 0
+    out[present] = values[positions[present]]
+    return out

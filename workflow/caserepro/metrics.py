@@ -50,7 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, values_at
 from caserepro.intervals import Interval, ejection_fraction, month_span, printed
 
 #: The columns that identify one examination: values printed together at one place.
@@ -88,10 +88,7 @@ def timepoint_order(timepoints: pd.DataFrame) -> pd.DataFrame:
 
 def _rank_in_group(groups: np.ndarray) -> np.ndarray:
     """0, 1, 2, ... along each run of equal values of a sorted array (a cumulative count)."""
-    position = np.arange(len(groups))
-    starts = np.ones(len(groups), dtype=bool)
-    starts[1:] = groups[1:] != groups[:-1]
-    return position - np.maximum.accumulate(np.where(starts, position, 0))
+    return np.arange(len(groups)) - _run_starts(groups)
 
 
 def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
@@ -291,11 +288,6 @@ def _examinations(
     return rows.take(first), rows, cells
 
 
-def _at(values: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Values at the cell positions, as floats (NaN where a cell is -1)."""
-    return np.append(values.astype("float64"), np.nan)[cells]
-
-
 def _wide_frame(
     exams: KeyedRows,
     rows: KeyedRows,
@@ -376,7 +368,7 @@ def _wide_in_time(
     `wanted` gets the examinations' values (examination x parameter, NaN where not printed).
     """
     exams, rows, cells = _examinations(keyed, parameters)
-    keep = wanted(_at(rows.values("value_num").to_numpy(), cells))
+    keep = wanted(values_at(rows.values("value_num").to_numpy(), cells))
     exams, cells = exams.take(keep), cells[keep]
     order = exams.order(IN_TIME)
     exams, cells = exams.take(order), cells[order]
@@ -638,10 +630,10 @@ def remodelling(
     rows, cells = rows.take(order), cells[order]
     w = pd.DataFrame(
         {
-            "lvef_baseline": _at(baseline_value, cells[:, 0]),
-            "lvef": _at(value, cells[:, 0]),
-            "lv_esv_baseline": _at(baseline_value, cells[:, 1]),
-            "lv_esv": _at(value, cells[:, 1]),
+            "lvef_baseline": values_at(baseline_value, cells[:, 0]),
+            "lvef": values_at(value, cells[:, 0]),
+            "lv_esv_baseline": values_at(baseline_value, cells[:, 1]),
+            "lv_esv": values_at(value, cells[:, 1]),
         }
     )
     rise = w["lvef"] - w["lvef_baseline"]
