@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from caserepro.audit import run_audit
-from caserepro.io import csv_bytes, csv_chunks, write_csv
+from caserepro.io import csv_bytes, csv_chunks, read_tables, write_csv, write_table
 from caserepro.metrics import derive_metrics
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -94,3 +94,13 @@ def test_a_failing_piece_leaves_no_file(tmp_path):
     with pytest.raises(TypeError):
         write_csv(tmp_path / "out.csv", frame)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_tables_reads_whole_tables_or_only_the_columns_asked_for(tmp_path):
+    frame = pd.DataFrame({"case_id": ["A", "B"], "value": [1.5, 2.0], "note": ["x", ""]})
+    write_table(tmp_path / "t.parquet", frame)
+    whole = read_tables({"t": tmp_path / "t.parquet"})["t"]
+    pd.testing.assert_frame_equal(whole, frame)
+    some = read_tables({"t": tmp_path / "t.parquet"}, columns={"t": ["value", "case_id"]})["t"]
+    assert list(some.columns) == ["value", "case_id"]
+    assert some["value"].tolist() == [1.5, 2.0]

@@ -50,9 +50,12 @@ def write_table(path: str | Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def read_tables(files: dict[str, str | Path]) -> dict[str, pd.DataFrame]:
-    """Read validated tables by name."""
-    return {name: pd.read_parquet(path) for name, path in files.items()}
+def read_tables(
+    files: dict[str, str | Path], columns: dict[str, list[str]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Read validated tables by name; `columns` (by table name) reads only those columns of a table."""
+    columns = columns or {}
+    return {name: pd.read_parquet(path, columns=columns.get(name)) for name, path in files.items()}
 
 
 # --- CSV ------------------------------------------------------------------------------------------
