@@ -89,6 +89,21 @@ def test_pieces_join_to_the_whole(tables, rows):
     assert b"".join(pieces) == pandas_csv(frame)
 
 
+def test_pieces_with_and_without_quoted_cells_match_pandas():
+    """Pieces without a cell to quote are written by Arrow's CSV writer, the others joined."""
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["a", None, "b,c", "d", 'say "hi"', "e"], dtype="str"),
+            "value": [1.0, np.nan, 2.5, 1.0, 1e-05, 77.0],
+            "flag": pd.Series([True, None, False, True, False, None], dtype="boolean"),
+        }
+    )
+    pieces = [bytes(piece) for piece in csv_chunks(frame, rows=2)]
+    assert pieces[1] == b"a,1.0,True\n,,\n"  # missing cells empty
+    assert pieces[2] == b'"b,c",2.5,False\nd,1.0,True\n'
+    assert b"".join(pieces) == pandas_csv(frame)
+
+
 def test_a_failing_piece_leaves_no_file(tmp_path):
     frame = pd.DataFrame({"when": pd.to_datetime(["2020-01-01"])})
     with pytest.raises(TypeError):
@@ -104,3 +119,6 @@ def test_read_tables_reads_whole_tables_or_only_the_columns_asked_for(tmp_path):
     some = read_tables({"t": tmp_path / "t.parquet"}, columns={"t": ["value", "case_id"]})["t"]
     assert list(some.columns) == ["value", "case_id"]
     assert some["value"].tolist() == [1.5, 2.0]
+    coded = read_tables({"t": tmp_path / "t.parquet"}, categorical={"t": ["case_id"]})["t"]
+    assert isinstance(coded["case_id"].dtype, pd.CategoricalDtype)
+    assert coded["case_id"].tolist() == ["A", "B"] and coded["note"].dtype == frame["note"].dtype

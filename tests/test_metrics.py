@@ -12,6 +12,8 @@ from caserepro.intervals import printed
 from caserepro.io import csv_bytes
 from caserepro.metrics import (
     EXAMINATION,
+    INPUT_COLUMNS,
+    KEY_COLUMNS,
     KeyedRows,
     _groups,
     _joined_text,
@@ -25,6 +27,7 @@ from caserepro.metrics import (
     implied,
     key_rows,
     remodelling,
+    sorted_codes,
     wide,
 )
 
@@ -150,6 +153,36 @@ def test_metrics_are_deterministic(tables, thresholds):
     first = {k: csv_bytes(v) for k, v in derive_metrics(tables, thresholds).items()}
     second = {k: csv_bytes(v) for k, v in derive_metrics(tables, thresholds).items()}
     assert first == second
+
+
+def test_metrics_read_only_the_input_columns_and_coded_keys_alike(tables, thresholds):
+    """The columns `derive_metrics.py` reads, with the key columns categorical as it reads them,
+    give the same tables as the whole validated tables."""
+    expected = {k: csv_bytes(v) for k, v in derive_metrics(tables, thresholds).items()}
+    read = {name: tables[name][columns] for name, columns in INPUT_COLUMNS.items()}
+    measurements = read["measurements"]
+    for column in KEY_COLUMNS:  # categories in file order, as Parquet's dictionary has them
+        values = measurements[column]
+        in_file_order = values.dropna().unique()
+        measurements[column] = pd.Categorical(values, categories=in_file_order)
+    derived = derive_metrics(read, thresholds)
+    assert {k: csv_bytes(v) for k, v in derived.items()} == expected
+
+
+def test_sorted_codes_of_text_and_of_categories_agree():
+    text = pd.array(["visit2", None, "mri", "visit1", "mri", "visit2"], dtype="str")
+    codes, labels = sorted_codes(text)
+    assert list(labels) == ["mri", "visit1", "visit2"]
+    assert codes.tolist() == [2, -1, 0, 1, 0, 2]
+    assert codes.dtype == np.int32
+    # Categories in file order (as Parquet's dictionary gives them): the same codes and labels.
+    categorical = pd.Categorical(text, categories=["visit2", "mri", "visit1"])
+    codes, labels = sorted_codes(categorical)
+    assert list(labels) == ["mri", "visit1", "visit2"] and labels.dtype == "str"
+    assert codes.tolist() == [2, -1, 0, 1, 0, 2]
+    # A category no row has stays a label (codes still order like the text).
+    codes, labels = sorted_codes(pd.Categorical(["b", "d"], categories=["d", "c", "b"]))
+    assert list(labels) == ["b", "c", "d"] and codes.tolist() == [0, 2]
 
 
 # --- The integer-coded machinery behind the tables (same results as the text-based merges) ---

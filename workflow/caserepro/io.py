@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,11 +52,20 @@ def write_table(path: str | Path, frame: pd.DataFrame) -> None:
 
 
 def read_tables(
-    files: dict[str, str | Path], columns: dict[str, list[str]] | None = None
+    files: dict[str, str | Path],
+    columns: dict[str, list[str]] | None = None,
+    categorical: dict[str, list[str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read validated tables by name; `columns` (by table name) reads only those columns of a table."""
-    columns = columns or {}
-    return {name: pd.read_parquet(path, columns=columns.get(name)) for name, path in files.items()}
+    """Read validated tables by name. By table name, `columns` reads only those columns, and
+    `categorical` reads those text columns as categorical: their codes come from Parquet's own
+    dictionary of each column, with no hashing of millions of strings."""
+    columns, categorical = columns or {}, categorical or {}
+    return {
+        name: pd.read_parquet(
+            path, columns=columns.get(name), read_dictionary=categorical.get(name)
+        )
+        for name, path in files.items()
+    }
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -76,20 +86,24 @@ def _text(value: str) -> pa.Scalar:
     return pa.scalar(value, pa.large_string())
 
 
-def _float_text(values: pd.Series) -> pa.Array:
-    """Floats as `repr` prints them ('77.0', '1.2987', '1e-05'); missing values as null.
+def _float_text(numbers: np.ndarray) -> pa.Array:
+    """Floats as `repr` prints them ('77.0', '1.2987', '1e-05'); NaN as null.
 
-    A column with few distinct values (most printed measurements) formats each of them once."""
-    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-    encoded = pc.dictionary_encode(pa.array(numbers, from_pandas=True))
+    Few distinct values (most printed measurements) are each formatted once."""
+    encoded = pc.dictionary_encode(_float_array(numbers))
     if 4 * len(encoded.dictionary) < len(numbers):
         distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
         return pc.take(_distinct_float_text(distinct), encoded.indices)
     return _distinct_float_text(numbers)
 
 
+def _float_array(numbers: np.ndarray) -> pa.Array:
+    """Floats as an Arrow array, NaN as null (an explicit mask: `from_pandas` checks value by value)."""
+    return pa.array(numbers, mask=np.isnan(numbers))
+
+
 def _distinct_float_text(numbers: np.ndarray) -> pa.Array:
-    text = pc.cast(pa.array(numbers, from_pandas=True), pa.large_string())
+    text = pc.cast(_float_array(numbers), pa.large_string())
     exponent = pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
     finite = np.isfinite(numbers)
     size = np.abs(numbers)
@@ -100,7 +114,8 @@ def _distinct_float_text(numbers: np.ndarray) -> pa.Array:
     )
     whole = plain & (numbers == np.trunc(numbers))  # Arrow writes '77' where repr writes '77.0'
     if whole.any():
-        text = pc.if_else(whole, pc.binary_join_element_wise(text, _text(".0"), _text("")), text)
+        suffix = pc.if_else(pa.array(whole), _text(".0"), _text(""))
+        text = pc.binary_join_element_wise(text, suffix, _text(""))
     unusual = finite & ~plain  # where Arrow and repr choose notation differently
     if unusual.any():
         cells = text.to_numpy(zero_copy_only=False).astype(object)
@@ -109,14 +124,28 @@ def _distinct_float_text(numbers: np.ndarray) -> pa.Array:
     return text
 
 
+def _column_texts(frame: pd.DataFrame) -> list[pa.Array]:
+    """Each column's cells as `to_csv` writes them (see `_column_text`).
+
+    The float columns are formatted together: values they share (a volume, the ends of its
+    interval, ...) are formatted once."""
+    columns = [frame[name] for name in frame.columns]
+    floats = [i for i, values in enumerate(columns) if pd.api.types.is_float_dtype(values.dtype)]
+    texts = {}
+    if floats:
+        numbers = [columns[i].to_numpy(dtype="float64", na_value=np.nan) for i in floats]
+        text = _float_text(np.concatenate(numbers))
+        texts = {i: text.slice(k * len(frame), len(frame)) for k, i in enumerate(floats)}
+    return [texts[i] if i in texts else _column_text(values) for i, values in enumerate(columns)]
+
+
 def _column_text(values: pd.Series) -> pa.Array:
-    """One column's cells as `to_csv` writes them, quoted where needed; missing values as null."""
+    """One column's cells (not floats) as `to_csv` writes them, quoted where needed; missing
+    values as null."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        flags = pa.array(values.to_numpy(dtype="object", na_value=None), pa.bool_())
+        flags = pa.array(values, pa.bool_(), from_pandas=True)
         return pc.if_else(flags, _text("True"), _text("False"))
-    if pd.api.types.is_float_dtype(dtype):
-        return _float_text(values)
     if pd.api.types.is_integer_dtype(dtype):
         return pc.cast(pa.array(values, from_pandas=True), pa.large_string())
     if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
@@ -138,8 +167,7 @@ def _string_array(values: pd.Series) -> pa.Array:
 def _quoted(text: pa.Array) -> pa.Array:
     """Cells with a comma, quote or line break in quotes, inner quotes doubled (QUOTE_MINIMAL)."""
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    data = text.buffers()[2]
-    raw = b"" if data is None else data.to_pybytes()
+    raw = _text_bytes(text)
     present = [special.decode() for special in _SPECIAL_BYTES if special in raw]
     if not present:
         return text  # no cell holds any of those characters: the common case, found in one scan
@@ -149,6 +177,16 @@ def _quoted(text: pa.Array) -> pa.Array:
     escaped = pc.replace_substring(text, '"', '""') if '"' in present else text
     quoted = pc.binary_join_element_wise(_text('"'), escaped, _text('"'), _text(""))
     return pc.if_else(pc.fill_null(needs, False), quoted, text)
+
+
+def _text_bytes(text: pa.Array) -> bytes:
+    """The characters of all cells of a text array, end to end (only this slice of its buffer)."""
+    offsets, data = text.buffers()[1:3]
+    if data is None or len(text) == 0:
+        return b""
+    offsets = np.frombuffer(offsets, np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    first, last = offsets[text.offset], offsets[text.offset + len(text)]
+    return memoryview(data)[first:last].tobytes()
 
 
 #: Rows formatted at a time: a cohort's CSV is written in pieces, so its text is never all in memory.
@@ -179,9 +217,28 @@ def _in_order(work: Callable[[T], R], items: Iterable[T], workers: int = 2) -> I
 
 
 def _csv_lines(frame: pd.DataFrame) -> memoryview:
-    cells = [pc.fill_null(_column_text(frame[name]), _text("")) for name in frame.columns]
+    cells = _column_texts(frame)
     if len(cells) == 1:  # a lone empty cell would read back as a blank line, so csv quotes it
-        cells = [pc.if_else(pc.equal(cells[0], _text("")), _text('""'), cells[0])]
+        cell = pc.fill_null(cells[0], _text(""))
+        cells = [pc.if_else(pc.equal(cell, _text("")), _text('""'), cell)]
+    try:
+        return _written_by_arrow(cells)
+    except pa.ArrowInvalid:  # a quoted cell: Arrow's writer takes no quotes (nor commas, breaks)
+        return _joined_lines(cells)
+
+
+def _written_by_arrow(cells: list[pa.Array]) -> memoryview:
+    """Cells without quotes, commas or line breaks, as lines, by Arrow's CSV writer (in one pass)."""
+    table = pa.table(cells, names=[str(i) for i in range(len(cells))])
+    sink = pa.BufferOutputStream()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
+    pa_csv.write_csv(table, sink, options)  # missing cells empty, lines ended by "\n"
+    return memoryview(sink.getvalue())
+
+
+def _joined_lines(cells: list[pa.Array]) -> memoryview:
+    """Any cells as lines, joined with commas."""
+    cells = [pc.fill_null(cell, _text("")) for cell in cells]
     lines = pc.binary_join_element_wise(*cells, _text(","))
     lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))  # line + "\n" + nothing
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines

@@ -1,11 +1,16 @@
 """Derive the metrics tables (SV/EF from volumes, changes, classifications, implied BSA and HR)."""
 
 from caserepro.io import read_tables, write_csv, write_text
-from caserepro.metrics import derive_metrics
+from caserepro.metrics import INPUT_COLUMNS, KEY_COLUMNS, derive_metrics
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
-tables = read_tables(dict(snakemake.input.items()))
+inputs = dict(snakemake.input.items())
+tables = read_tables(
+    {name: inputs[name] for name in INPUT_COLUMNS},
+    columns=INPUT_COLUMNS,
+    categorical={"measurements": KEY_COLUMNS},
+)
 derived = derive_metrics(tables, snakemake.params.thresholds)
 for name, frame in derived.items():
     write_csv(snakemake.output[name], frame)
