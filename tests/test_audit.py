@@ -13,9 +13,15 @@ from caserepro import paths
 from caserepro.audit import (
     CHECKS,
     COLUMNS,
+    INPUT_COLUMNS,
+    KEY_COLUMNS,
     VERDICTS,
+    AuditReport,
     Cohort,
     Grading,
+    _claim_values,
+    _encode,
+    _take_sorted,
     audit,
     check_ages,
     check_bsa,
@@ -27,8 +33,10 @@ from caserepro.audit import (
     joined_words,
     matches,
     number_texts,
+    ordered_by,
     ranked_pairs,
     run_audit,
+    summary_markdown,
 )
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, edit_measurement
@@ -299,3 +307,141 @@ def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):
         check_claims(tables, config["thresholds"], grading),
     ]
     pd.testing.assert_frame_equal(pd.concat(alone, ignore_index=True), whole)
+
+
+def test_ordered_by_sorts_like_lexsort():
+    rng = np.random.default_rng(7)
+    n = 500
+    floats = rng.choice([np.nan, -0.0, 0.0, 1.5, -2.25, np.inf], n)  # NaN last; -0.0 ties 0.0
+    keys = [
+        rng.integers(-1, 4, n),
+        rng.integers(0, 2, n).astype(bool),
+        floats,
+        rng.choice([-(2**62), 0, 2**62], n),  # a sparse range: ranked, not offset
+        rng.integers(0, 3, n).astype(np.int32),
+    ]
+    assert ordered_by(*keys).tolist() == np.lexsort(keys[::-1]).tolist()
+    assert ordered_by(np.array([3, 1, 3, 1])).tolist() == [1, 3, 0, 2]  # ties keep their order
+    assert ordered_by(np.zeros(0, dtype=int), np.zeros(0)).tolist() == []
+
+
+def test_encode_gives_one_sorted_vocabulary_and_codes_for_several_columns():
+    chunked = pd.Series(
+        pd.array(pa.chunked_array([["visit2", None], ["é", "visit2"]], pa.large_string()), "str")
+    )
+    words, (first, second) = _encode(chunked, pd.Series(["zeta", np.nan, "visit2"], dtype=object))
+    assert words.to_pylist() == sorted(["visit2", "é", "zeta"])  # code point order, as Python
+    assert first.tolist() == [0, -1, 2, 0] and second.tolist() == [1, -1, 0]
+
+
+def test_claim_values_take_the_lowest_and_highest_value_with_their_rows():
+    class Hits:  # the measurements a claim summarises (row: value, source code)
+        m_value = np.array([5.0, 3.0, 3.0, np.nan, 7.0, 3.0, 2.0])
+        m_source = np.array([1, 2, 0, 1, 0, 0, 1])
+        m_lo, m_hi = m_value - 0.5, m_value + 0.5
+        claims = range(3)
+        sources = pa.array(["A", "B", "C"], pa.large_string())
+
+    # claim 0: rows 0, 1, 2, 5 (lowest 3.0 three times: source 0 first, then the first row);
+    # claim 2: rows 3, 4, 6 (a missing value counts as highest); claim 1: no rows.
+    claim, row = np.array([0, 0, 0, 0, 2, 2, 2]), np.array([0, 1, 2, 5, 3, 4, 6])
+    values = _claim_values(Hits, claim, row, with_sources=np.array([True, True, False]))
+    assert values.min_row.tolist() == [2, -1, 6] and values.max_row.tolist() == [0, -1, 3]
+    assert values.vmin[[0, 2]].tolist() == [3.0, 2.0] and np.isnan(values.vmax[2])
+    assert values.lo[[0, 2]].tolist() == [2.5, 1.5] and values.hi[[0, 2]].tolist() == [5.5, 7.5]
+    assert np.isnan(values.lo[1]) and values.sources.to_pylist() == ["A; B; C", None, None]
+
+
+def test_the_audit_reads_only_its_input_columns(tables, config):
+    needed = {name: tables[name][columns] for name, columns in INPUT_COLUMNS.items()}
+    pd.testing.assert_frame_equal(
+        run_audit(needed, config).checks, run_audit(tables, config).checks
+    )
+
+
+def test_the_audit_is_the_same_from_key_columns_read_as_categorical(tables, config):
+    coded = dict(tables)
+    measurements = tables["measurements"].copy()
+    for column in KEY_COLUMNS:  # categories in reverse order, one unused, as Parquet may give
+        values = measurements[column]
+        categories = [*sorted(values.dropna().unique(), reverse=True), "zz-unused"]
+        measurements[column] = pd.Categorical(values, categories=categories)
+    coded["measurements"] = measurements
+    pd.testing.assert_frame_equal(run_audit(coded, config).checks, run_audit(tables, config).checks)
+
+
+def test_the_papers_summary_lists_every_flagged_check(tables, config):
+    report = run_audit(tables, config)
+    flagged = int((report.checks["verdict"] != "consistent").sum())
+    assert 0 < flagged <= config["audit"]["summary_max_listed"]
+    assert report.to_markdown() == summary_markdown(report.checks)  # as with no limit
+    assert "more checks" not in report.to_markdown() and "per kind" not in report.to_markdown()
+
+
+def _series_checks() -> pd.DataFrame:
+    """Six checks of two cases: two inconsistent, one minor, one not checkable, two consistent."""
+    rows = [
+        ("ef_from_volumes", "C1", "consistent", 20.0, 21.0, "30"),
+        ("ef_from_volumes", "C2", "inconsistent", 22.9117, 23.753, "20"),
+        ("repeated_value", "C1", "minor", 19.5, 20.5, "21"),
+        ("repeated_value", "C2", "consistent", 3.35, 3.45, "3.4"),
+        ("claim_below", "C1", "not_checkable", np.nan, np.nan, "125"),
+        ("claim_below", "C2", "inconsistent", np.nan, 125.0, "1481"),
+    ]
+    frame = pd.DataFrame(rows, columns=["check", "case_id", "verdict", "lo", "hi", "reported"])
+    return pd.DataFrame(
+        {
+            "check": frame["check"].astype("str"),
+            "case_id": frame["case_id"].astype("str"),
+            "parameter": pd.Series(["lvef", "lvef", "lvef", "lvef", "bnp", "bnp"], dtype="str"),
+            "timepoint": pd.Series(["visit1"] * 6, dtype="str"),
+            "source": pd.Series(["Table 1"] * 6, dtype="str"),
+            "reported": frame["reported"].astype("str"),
+            "expected_low": frame["lo"],
+            "expected_high": frame["hi"],
+            "verdict": frame["verdict"].astype(object),
+            "detail": pd.Series([f"detail {i}" for i in range(6)], dtype="str"),
+            "method": pd.Series([np.nan] * 6, dtype=object),
+            "against": pd.Series(["x"] * 6, dtype="str"),
+        }
+    )
+
+
+def test_a_long_summary_lists_the_worst_then_counts_the_rest_per_check_and_verdict():
+    checks = _series_checks()
+    text = AuditReport(checks, max_listed=2).to_markdown()
+    listed = [line for line in text.splitlines() if line.startswith("- **")]
+    assert listed == [
+        "- **inconsistent** `ef_from_volumes` lvef (C2, visit1, Table 1): reported 20 vs "
+        "expected [22.9117, 23.753]. detail 1",
+        "- **inconsistent** `claim_below` bnp (C2, visit1, Table 1): reported 1481 vs "
+        "expected < 125. detail 5",
+    ]
+    assert "\n2 more checks that are not consistent are not listed here" in text
+    assert "`consistency.csv` lists every check." in text
+    table = text[text.index("| Check |") : text.index("\n\nChecks that are not")].splitlines()
+    assert table == [
+        "| Check | consistent | minor | inconsistent | not_checkable |",
+        "|---|---|---|---|---|",
+        "| `ef_from_volumes` | 1 | 0 | 1 | 0 |",
+        "| `repeated_value` | 1 | 1 | 0 | 0 |",
+        "| `claim_below` | 0 | 0 | 1 | 1 |",
+    ]
+    assert text.startswith("The audit ran 6 checks.\n\n| Verdict | Checks |")
+    assert "| inconsistent | 2 |" in text and "| minor | 1 |" in text
+
+
+def test_a_summary_within_the_limit_or_of_one_case_has_no_table_per_check():
+    checks = _series_checks()
+    assert AuditReport(checks, max_listed=4).to_markdown() == summary_markdown(checks)
+    assert "more checks" not in summary_markdown(checks, 4)
+    one_case = checks.assign(case_id=pd.Series(["C1"] * 6, dtype="str"))
+    text = summary_markdown(one_case, 0)
+    assert "| Check |" not in text and "- **" not in text
+    assert "4 more checks that are not consistent are not listed here" in text
+
+
+def test_texts_are_taken_chunk_by_chunk_in_order():
+    texts = pa.chunked_array([["a", "b"], [], ["c", None, "e"]], pa.large_string())
+    assert _take_sorted(texts, np.array([0, 2, 3, 4])).to_pylist() == ["a", "c", None, "e"]
+    assert _take_sorted(texts, np.array([], dtype=int)).to_pylist() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from caserepro.formatting import format_printed
 from caserepro.intervals import (
@@ -13,6 +14,7 @@ from caserepro.intervals import (
     meets,
     month_span,
     point,
+    powers_of_ten,
     printed,
 )
 from hypothesis import given
@@ -187,3 +189,23 @@ def test_format_printed_gives_each_row_its_own_decimals():
     assert list(text.index) == list("abcdefg") and text.dtype == "str"
     assert list(format_printed(pd.Series([5, 7]), pd.Series([1.0, 0.0]))) == ["5.0", "7"]
     assert len(format_printed(values.iloc[:0], decimals.iloc[:0])) == 0
+
+
+def test_powers_of_ten_are_the_very_doubles_that_pow_gives():
+    whole = np.arange(-25, 26)  # looked up from -20 to 20, computed beyond
+    assert np.array_equal(powers_of_ten(whole), 10.0 ** whole.astype(float))
+    assert np.array_equal(powers_of_ten(np.array([0, 1, 2, 1, 0])), [1.0, 10.0, 100.0, 10.0, 1.0])
+    fractional = np.array([0.5, -2.0, np.nan, 3.0])  # floats: computed
+    assert np.array_equal(powers_of_ten(fractional), 10.0**fractional, equal_nan=True)
+    assert powers_of_ten(np.zeros(0, dtype=np.int64)).shape == (0,)
+
+
+def test_printed_is_the_same_for_whole_and_float_decimals():
+    values = pd.Series([20.0, 3.4, 38.64, 0.05, np.nan])
+    decimals = pd.Series([0, 1, 2, 2, 1])
+    by_float = printed(values, decimals.astype(float))
+    for whole in (decimals, decimals.astype(np.uint8)):
+        by_int = printed(values, whole)
+        pd.testing.assert_series_equal(by_int.lo, by_float.lo)
+        pd.testing.assert_series_equal(by_int.hi, by_float.hi)
+    assert by_int.lo.tolist()[:4] == [19.5, 3.35, 38.635, 0.045]

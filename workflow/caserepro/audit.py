@@ -54,7 +54,7 @@ from caserepro.intervals import (
     printed,
 )
 from caserepro.io import csv_bytes
-from caserepro.metrics import table_sources, timepoint_order
+from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
 
 VERDICTS = ("consistent", "minor", "inconsistent", "not_checkable")
 CHECKS = (
@@ -88,6 +88,17 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
 )
 #: All columns: the contract, then which method and what the value was compared against.
 COLUMNS = [*CONTRACT_COLUMNS, "method", "against"]
+#: The columns of the validated tables that the audit reads (the other tables it does not need).
+INPUT_COLUMNS: dict[str, list[str]] = {
+    "measurements": [*KEY_COLUMNS, "value", "qualifier", "value_num", "decimals"],
+    "claims": [
+        *("claim_id", "case_id", "source", "kind", "parameter", "modality"),
+        *("from_timepoint", "timepoint", "stated_low", "stated_high", "criterion", "statement"),
+    ],
+    "cases": ["case_id", "age_years", "admission"],
+    "timepoints": ["case_id", "timepoint", "date"],
+    "table_layout": ["source"],
+}
 #: Decimals of expected_low / expected_high in the output.
 ROUND = 4
 
@@ -199,10 +210,8 @@ def interval_texts(lo: np.ndarray, hi: np.ndarray) -> pa.Array:
     same_word, _ = pd.factorize(np.array(words, dtype=object))
     blank = np.array([word == "" for word in words], dtype=bool)
     # One text per distinct pair of ends, spread over the rows.
-    _, first, pair = np.unique(
-        codes[:n].astype(np.int64) * len(words) + codes[n:], return_index=True, return_inverse=True
-    )
-    lo_code, hi_code = codes[:n][first], codes[n:][first]
+    pair, pairs = pd.factorize(codes[:n].astype(np.int64) * len(words) + codes[n:])
+    lo_code, hi_code = np.divmod(pairs, len(words))
     dictionary = pa.array(words, TEXT)
     lo_text, hi_text = dictionary.take(lo_code), dictionary.take(hi_code)
     text = choose(
@@ -236,13 +245,41 @@ def joined_words(
 
 def _encode(*columns: pd.Series) -> tuple[pa.Array, list[np.ndarray]]:
     """The sorted vocabulary of text columns, and each column as codes into it (-1: missing)."""
-    factorized = [pd.factorize(column) for column in columns]
-    words = sorted(set().union(*(uniques.tolist() for _, uniques in factorized)))
-    index = pd.Index(words, dtype=_STR)
-    codes = [
-        np.append(index.get_indexer(uniques), -1).astype(np.int32)[c] for c, uniques in factorized
-    ]
-    return pa.array(words, TEXT), codes
+    encoded = [_dictionary(column) for column in columns]
+    words = pc.unique(pa.concat_arrays([column.chunks[0].dictionary for column in encoded]))
+    words = words.take(pc.sort_indices(words))  # by code point, as Python sorts text
+    codes = []
+    for column in encoded:
+        dictionary = column.chunks[0].dictionary
+        position = pc.index_in(dictionary, value_set=words).to_numpy(zero_copy_only=False)
+        code_of = pa.array(np.append(position, -1).astype(np.int32))  # the last: missing
+        indices = [pc.fill_null(chunk.indices, len(dictionary)) for chunk in column.chunks]
+        codes.append(pc.take(code_of, pa.chunked_array(indices, pa.int32())).to_numpy())
+    return words, codes
+
+
+def _dictionary(column: pd.Series) -> pa.ChunkedArray:
+    """A text column dictionary-encoded by Arrow, every chunk with the same dictionary.
+
+    A categorical column (the measurements' `KEY_COLUMNS`, read from Parquet's dictionaries) is
+    coded already: its categories are the dictionary."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+        words = pa.array(column.cat.categories.to_numpy(dtype=object), TEXT)
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, words)])
+    texts = pa.array(column, TEXT) if column.dtype == object else pa.array(column.array)
+    if isinstance(texts, pa.Array):
+        texts = pa.chunked_array([texts])
+    if texts.type != TEXT:
+        texts = texts.cast(TEXT)
+    if not texts.num_chunks:
+        texts = pa.chunked_array([pa.array([], TEXT)])
+    encoded = pc.dictionary_encode(texts)
+    first = encoded.chunks[0].dictionary
+    if all(chunk.dictionary.equals(first) for chunk in encoded.chunks):
+        return encoded
+    return encoded.unify_dictionaries()
 
 
 def matches(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,8 +292,12 @@ def _runs_of(
     left: np.ndarray, ordered: np.ndarray, order: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """`matches` against keys already sorted (`ordered` = right[order])."""
-    start = np.searchsorted(ordered, left, "left")
-    count = np.searchsorted(ordered, left, "right") - start
+    # Looked up in sorted order: each search then starts near the last (far fewer cache misses).
+    by_key = np.argsort(left, kind="stable")
+    start, end = np.empty(len(left), dtype=np.intp), np.empty(len(left), dtype=np.intp)
+    start[by_key] = np.searchsorted(ordered, left[by_key], "left")
+    end[by_key] = np.searchsorted(ordered, left[by_key], "right")
+    count = end - start
     return _expand(start, count, order)
 
 
@@ -388,8 +429,31 @@ class Cohort:
 
 
 def ordered_by(*keys: np.ndarray) -> np.ndarray:
-    """Positions sorted by the keys in turn (first key first); ties keep their order."""
-    return np.lexsort(keys[::-1])
+    """Positions sorted by the keys in turn (first key first); ties keep their order.
+
+    As `np.lexsort(keys[::-1])` (NaN sorts last, -0.0 ties with 0.0), but the keys are first
+    combined into one integer per position (`combined_key`), so there is one sort, not one per key.
+    """
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.intp)
+    return np.argsort(combined_key([_sort_codes(key) for key in keys]), kind="stable")
+
+
+def _sort_codes(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes that sort like the key, from -1 or 0, and how many there can be (as
+    `combined_key` takes them)."""
+    key = np.asarray(key)
+    if key.dtype.kind == "b":
+        return key.astype(np.int8), 2
+    if key.dtype.kind in "iu":
+        lowest, highest = int(key.min()), int(key.max())
+        if lowest >= -1 and highest < 2**32:  # codes already (-1: missing)
+            return key, highest + 1
+        if highest - lowest < 2**32:  # a compact range: the values from the lowest
+            return key - lowest, highest - lowest + 1
+    # Floats, or sparse integers: the rank of each distinct value (hashed, then the few sorted).
+    codes, distinct = pd.factorize(key, sort=True, use_na_sentinel=False)  # NaN last
+    return codes, len(distinct)
 
 
 def _cohort(tables: dict[str, pd.DataFrame], cohort: Cohort | None) -> Cohort:
@@ -420,25 +484,24 @@ def grade(
     grading: Grading,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Verdict, gap and gap relative to the scale, per row: meet, gap within tolerance, or not."""
-    rep, exp = _interval(*reported), _interval(*expected)
-    distance = np.asarray(gap(rep, exp), dtype=np.float64)
+    rep = Interval(*(np.asarray(end, dtype=np.float64) for end in reported))
+    exp = Interval(*(np.asarray(end, dtype=np.float64) for end in expected))
     size = np.abs(scale)
-    with np.errstate(invalid="ignore"):  # inf / inf is NaN, as in pandas
+    with np.errstate(invalid="ignore"):  # inf - inf and inf / inf are NaN, as in pandas
+        distance = gap(rep, exp)
         relative = distance / np.where(size > 0, size, 1.0)
-    verdict = np.select(
-        [
-            np.asarray(rep.missing | exp.missing),
-            np.asarray(meets(rep, exp)),
-            relative <= grading.minor_relative_gap,
-        ],
-        [NOT_CHECKABLE, CONSISTENT, MINOR],
-        INCONSISTENT,
-    )
+        verdict = np.select(
+            [rep.missing | exp.missing, meets(rep, exp), relative <= grading.minor_relative_gap],
+            [NOT_CHECKABLE, CONSISTENT, MINOR],
+            INCONSISTENT,
+        )
     return verdict, distance, relative
 
 
-def _gap_texts(verdict: np.ndarray, distance: np.ndarray, relative: np.ndarray) -> pa.Array:
-    """'; gap ...' after the detail of a minor or inconsistent check, '' after the others."""
+def _with_gap_texts(
+    detail: pa.Array, verdict: np.ndarray, distance: np.ndarray, relative: np.ndarray
+) -> pa.Array:
+    """The details, with '; gap ...' after those of minor or inconsistent checks."""
 
     def text(rows: np.ndarray) -> pa.Array:
         codes, words = _each_distinct(np.round(100 * relative[rows], 2), lambda v: f"{v:g}")
@@ -450,7 +513,7 @@ def _gap_texts(verdict: np.ndarray, distance: np.ndarray, relative: np.ndarray) 
         )
 
     flagged = (verdict == MINOR) | (verdict == INCONSISTENT)
-    return on_rows(repeat("", len(verdict)), flagged, text)
+    return on_rows(detail, flagged, lambda rows: concat(detail.take(rows), text(rows)))
 
 
 def _frame(columns: dict[str, object], n: int) -> pd.DataFrame:
@@ -487,7 +550,7 @@ def _rows(
         capped = verdict == INCONSISTENT
         verdict = np.where(capped, MINOR, verdict)
         soft = "; would be inconsistent, but these need not agree (soft check: minor at most)"
-        detail = concat(detail, choose(capped, soft, ""))
+        detail = on_rows(detail, capped, lambda rows: concat(detail.take(rows), soft))
     method_names = np.array([*cohort.methods.to_pylist(), np.nan], dtype=object)  # -1: NaN
     columns = {
         "check": check,
@@ -497,7 +560,7 @@ def _rows(
         "expected_low": expected[0],
         "expected_high": expected[1],
         "verdict": verdict,
-        "detail": concat(detail, _gap_texts(verdict, distance, relative)),
+        "detail": _with_gap_texts(detail, verdict, distance, relative),
     }
     return _frame(columns, len(scale))
 
@@ -537,14 +600,16 @@ def examinations(cohort: Cohort, parameters: list[str]) -> Examinations:
             (cohort.m_source[rows], len(cohort.sources)),
         ]
     )
-    _, first, exam = np.unique(key, return_index=True, return_inverse=True)
+    exam, keys = pd.factorize(key, sort=True)  # hashed; only the distinct keys are sorted
     at = {}
     for parameter in parameters:
         of_parameter = np.flatnonzero(cohort.m_parameter[rows] == _code(cohort, parameter))
-        where = np.full(len(first), -1, dtype=np.int64)
+        where = np.full(len(keys), -1, dtype=np.int64)
         where[exam[of_parameter]] = rows[of_parameter]
         at[parameter] = where
-    return Examinations(rows[first], at)
+    row = np.empty(len(keys), dtype=np.int64)
+    row[exam] = rows  # a row of each examination: they all have its key columns
+    return Examinations(row, at)
 
 
 def _code(cohort: Cohort, parameter: str) -> int:
@@ -814,7 +879,7 @@ def ranked_pairs(
     group = np.cumsum(new_key) - 1
     shared = np.bincount(group)[group] > 1
     rows, group = rows[shared], group[shared]
-    by_rank = np.lexsort((rank[rows], group))
+    by_rank = ordered_by(group, rank[rows])
     rows, group = rows[by_rank], group[by_rank]
     rows_rank = rank[rows]
     position = np.arange(len(rows))
@@ -861,15 +926,13 @@ def check_repeated_values(
     distance = np.asarray(gap(row_iv, ref_iv), dtype=np.float64)[candidate]
     ref_method = method_ref[candidate]
     best = candidate[
-        np.lexsort(
-            (
-                ref[candidate],
-                np.where(ref_method < 0, len(cohort.methods), ref_method),  # blank last
-                distance,
-                ~meet[candidate],
-                rank[ref[candidate]],
-                row[candidate],
-            )
+        ordered_by(
+            row[candidate],
+            rank[ref[candidate]],
+            ~meet[candidate],
+            distance,
+            np.where(ref_method < 0, len(cohort.methods), ref_method),  # blank last
+            ref[candidate],
         )
     ]
     best = best[np.r_[True, row[best][1:] != row[best][:-1]]]
@@ -1039,23 +1102,40 @@ def _claim_hits(cohort: Cohort, timepoint: np.ndarray) -> tuple[np.ndarray, np.n
 def _claim_values(
     cohort: Cohort, claim: np.ndarray, row: np.ndarray, with_sources: np.ndarray
 ) -> ClaimValues:
-    """Summary of hits (claim, row) per claim; sources only where `with_sources` holds."""
+    """Summary per claim of its hits (claim, row), which are listed claim by claim; sources
+    only where `with_sources` holds."""
     n = len(cohort.claims)
     lo, hi = np.full(n, np.nan), np.full(n, np.nan)
-    np.fmin.at(lo, claim, cohort.m_lo[row])
-    np.fmax.at(hi, claim, cohort.m_hi[row])
-    source = cohort.m_source[row]
-    by_value = np.lexsort((row, source, cohort.m_value[row], claim))
-    claim_sorted, row_sorted = claim[by_value], row[by_value]
-    change = claim_sorted[1:] != claim_sorted[:-1]
-    first, last = np.r_[True, change], np.r_[change, True]
     min_row, max_row = np.full(n, -1), np.full(n, -1)
-    min_row[claim_sorted[first]] = row_sorted[first]
-    max_row[claim_sorted[last]] = row_sorted[last]
+    source = cohort.m_source[row]
+    if len(claim):
+        start = np.flatnonzero(np.r_[True, claim[1:] != claim[:-1]])  # each claim's first hit
+        of = claim[start]
+        lo[of] = np.fmin.reduceat(cohort.m_lo[row], start)
+        hi[of] = np.fmax.reduceat(cohort.m_hi[row], start)
+        min_row[of] = _extreme_rows(cohort, row, start, lowest=True)
+        max_row[of] = _extreme_rows(cohort, row, start, lowest=False)
     asked = with_sources[claim]
     sources = joined_words(claim[asked], n, source[asked], cohort.sources, "; ")
     vmin, vmax = values_at(cohort.m_value, min_row), values_at(cohort.m_value, max_row)
     return ClaimValues(lo, hi, vmin, vmax, min_row, max_row, sources)
+
+
+def _extreme_rows(cohort: Cohort, row: np.ndarray, start: np.ndarray, lowest: bool) -> np.ndarray:
+    """For runs of measurement rows (each from a `start` to the next): the row of the lowest
+    value, or of the highest (a missing value counts as highest); ties go to the first source
+    alphabetically, then the first row, for the lowest, and to the last for the highest."""
+    value = cohort.m_value[row]
+    extreme = (np.fmin if lowest else np.maximum).reduceat(value, start)  # maximum: NaN wins
+    at = np.repeat(extreme, np.diff(np.r_[start, len(row)]))
+    hit = (value == at) | (np.isnan(value) & np.isnan(at))
+    n = len(cohort.m_value)
+    place = cohort.m_source[row].astype(np.int64) * n + row  # source, then row, as one number
+    if lowest:
+        place = np.minimum.reduceat(np.where(hit, place, np.iinfo(np.int64).max), start)
+    else:
+        place = np.maximum.reduceat(np.where(hit, place, np.iinfo(np.int64).min), start)
+    return place % n
 
 
 def _thresholds(criterion: pd.Series, flat: dict[str, object], suffix: str) -> np.ndarray:
@@ -1273,7 +1353,9 @@ def check_claims(
     verdict = np.where(no_definition | unknown | missing, NOT_CHECKABLE, verdict)
 
     against = fill(pa.array(crit), "data")
-    check_code = pd.Index(CHECKS).get_indexer("claim_" + pd.Series(kind, dtype=object))
+    kind_code, kinds = pd.factorize(kind)  # each distinct kind's check, spread over the claims
+    check_of = pd.Index(CHECKS).get_indexer("claim_" + pd.Series(kinds, dtype=object))
+    check_code = np.append(check_of, -1)[kind_code]
     when = cohort.when(cohort.claim_case, cohort.claim_timepoint)
     order = ordered_by(
         check_code,
@@ -1321,8 +1403,14 @@ def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -
     return pd.concat([p[COLUMNS] for p in parts if len(p)], ignore_index=True)
 
 
-def summary_markdown(checks: pd.DataFrame) -> str:
-    """A Markdown fragment: counts per verdict, then one line per check that is not consistent."""
+def summary_markdown(checks: pd.DataFrame, max_listed: int | None = None) -> str:
+    """A Markdown fragment: counts per verdict, then one line per check that is not consistent,
+    worst first.
+
+    With `max_listed` (config `audit.summary_max_listed`) and more checks flagged than that, only
+    the first `max_listed` are listed, then how many more there are; for more than one case a
+    table of counts per kind of check and verdict follows the counts per verdict.
+    """
     codes, names = pd.factorize(checks["verdict"])
     names = list(names)
     counts = np.bincount(codes[codes >= 0], minlength=len(names))
@@ -1334,13 +1422,64 @@ def summary_markdown(checks: pd.DataFrame) -> str:
     consistent = names.index("consistent") if "consistent" in names else -2
     flagged = np.flatnonzero(codes != consistent)  # in table order: texts taken in one pass
     worst_first = np.argsort(order_of[codes[flagged]], kind="stable")
+    unlisted = 0
+    if max_listed is not None and len(flagged) > max_listed:
+        unlisted = len(flagged) - max_listed
+        flagged = np.sort(flagged[worst_first[:max_listed]])
+        worst_first = np.argsort(order_of[codes[flagged]], kind="stable")
+        first_case, last_case = pc.min_max(pa.array(checks["case_id"])).values()
+        if first_case != last_case:  # more than one case
+            verdict = pd.Index(VERDICTS).get_indexer(names)[codes]  # (names: a few)
+            lines += ["", "Checks per kind and verdict:", ""]
+            lines += _counts_per_check(checks["check"], np.where(codes >= 0, verdict, -1))
     lines += ["", "Checks that are not consistent:", ""]
+    lines += _flagged_lines(checks, flagged).take(worst_first).to_pylist()
+    if unlisted:
+        lines += [
+            "",
+            f"{unlisted} more checks that are not consistent are not listed here "
+            f"(`audit.summary_max_listed` is {max_listed}); `consistency.csv` lists every check.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _counts_per_check(check: pd.Series, verdict: np.ndarray) -> list[str]:
+    """A Markdown table of how many checks of each kind got each verdict (kinds in `CHECKS`
+    order; `verdict`: positions in `VERDICTS`, -1 for none of them)."""
+    kind, kinds = pd.factorize(check)
+    known = (kind >= 0) & (verdict >= 0)
+    counts = np.bincount(
+        kind[known] * len(VERDICTS) + verdict[known], minlength=len(kinds) * len(VERDICTS)
+    ).reshape(len(kinds), len(VERDICTS))
+    position = pd.Index(CHECKS).get_indexer(kinds)
+    lines = [f"| Check | {' | '.join(VERDICTS)} |", "|---" * (len(VERDICTS) + 1) + "|"]
+    for i in np.argsort(np.where(position < 0, len(CHECKS), position), kind="stable"):
+        lines.append(f"| `{kinds[i]}` | {' | '.join(str(n) for n in counts[i])} |")
+    return lines
+
+
+def _take_sorted(texts: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """Texts at increasing positions of a column, taken chunk by chunk (a take from the whole
+    column would first join its chunks: gigabytes for a cohort's details)."""
+    if isinstance(texts, pa.Array):
+        texts = pa.chunked_array([texts])
+    ends = np.cumsum([len(chunk) for chunk in texts.chunks])
+    chunk_of = np.searchsorted(ends, rows, side="right")
+    starts = np.r_[0, ends[:-1]]
+    pieces = [
+        texts.chunk(c).take(pa.array(rows[chunk_of == c] - starts[c])) for c in np.unique(chunk_of)
+    ]
+    return _arrow(pa.chunked_array(pieces, texts.type)) if pieces else pa.array([], TEXT)
+
+
+def _flagged_lines(checks: pd.DataFrame, flagged: np.ndarray) -> pa.Array:
+    """The summary's line for each of the flagged rows of the checks, in table order."""
 
     def column(name: str) -> pa.Array:
         values = checks[name]
         if values.dtype == object:  # verdict, method: Python objects, NaN or NA where blank
             return _arrow(pd.Series(values.to_numpy()[flagged], dtype=object).astype("str"))
-        return take(pa.array(values), flagged)
+        return _take_sorted(pa.array(values), flagged)
 
     expected = interval_texts(
         checks["expected_low"].to_numpy(dtype=np.float64)[flagged],
@@ -1355,7 +1494,7 @@ def summary_markdown(checks: pd.DataFrame) -> str:
         ", ",
         column("source"),
     )
-    text = concat(
+    return concat(
         "- **",
         column("verdict"),
         "** `",
@@ -1371,15 +1510,17 @@ def summary_markdown(checks: pd.DataFrame) -> str:
         ". ",
         column("detail"),
     )
-    lines += text.take(worst_first).to_pylist()
-    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
 class AuditReport:
-    """The audit's checks, written as CSV (the contract) and as a Markdown summary."""
+    """The audit's checks, written as CSV (the contract) and as a Markdown summary.
+
+    `max_listed`: how many flagged checks the summary lists at most (None: all).
+    """
 
     checks: pd.DataFrame
+    max_listed: int | None = None
 
     def to_csv(self) -> bytes:
         """The consistency table (columns in `COLUMNS`) as CSV bytes."""
@@ -1387,9 +1528,10 @@ class AuditReport:
 
     def to_markdown(self) -> str:
         """The human-readable summary for the manuscript."""
-        return summary_markdown(self.checks)
+        return summary_markdown(self.checks, self.max_listed)
 
 
 def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     """The audit of validated tables under config (`thresholds` and `audit` sections)."""
-    return AuditReport(audit(tables, config["thresholds"], Grading.from_config(config["audit"])))
+    checks = audit(tables, config["thresholds"], Grading.from_config(config["audit"]))
+    return AuditReport(checks, int(config["audit"]["summary_max_listed"]))

@@ -8,7 +8,8 @@ where an input appears twice (EF = (EDV - ESV) / EDV), so the derived interval i
 that contains the value computed from any inputs inside the input intervals.
 
 Intervals are vectorised: an `Interval` holds two aligned pandas Series (`lo`, `hi`), one entry
-per row of a table. A missing input gives a missing (NaN) interval.
+per row of a table. A missing input gives a missing (NaN) interval. `gap`, `meets`, `intersect`
+and `Interval.missing` also take intervals of plain numpy arrays (and then return arrays).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Interval:
     @property
     def missing(self) -> pd.Series:
         """True where either end is unknown."""
-        return self.lo.isna() | self.hi.isna()
+        return pd.isna(self.lo) | pd.isna(self.hi)
 
     def __add__(self, other: Interval) -> Interval:
         return Interval(self.lo + other.lo, self.hi + other.hi)
@@ -81,13 +82,15 @@ def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None 
     ('approximately') keep the rounding interval, the only width the paper's text implies.
     """
     values = values.astype("float64")
-    decimals = decimals.astype("float64")
+    if decimals.dtype.kind != "i" or not values.index.equals(decimals.index):
+        decimals = decimals.astype("float64")  # (signed whole numbers stay: looked up)
     if not values.index.equals(decimals.index):
         values, decimals = values.align(decimals)
-    v, d = values.to_numpy(), decimals.to_numpy()
+    v, d = values.to_numpy(), decimals.to_numpy()  # d: whole numbers, or floats (NaN: unknown)
     with np.errstate(all="ignore"):
-        half = 0.5 * 10.0 ** (-d)
-        scale = 10.0 ** (d + 1)  # ends are snapped to one more decimal
+        half = powers_of_ten(-d)
+        half *= 0.5
+        scale = powers_of_ten(d + 1)  # ends are snapped to one more decimal
         lo, hi = _snap(v - half, scale), _snap(v + half, scale)
     # A result keeps the inputs' name only where both have it (as pandas arithmetic does).
     name = values.name if values.name == decimals.name else None
@@ -100,12 +103,33 @@ def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None 
     return Interval(lo, hi)
 
 
+#: Powers of ten that `powers_of_ten` looks up rather than computes: 10 ** -20 ... 10 ** 20.
+_LOWEST_TABULATED = -20
+_POWERS = 10.0 ** np.arange(_LOWEST_TABULATED, 21, dtype=np.float64)
+
+
+def powers_of_ten(exponent: np.ndarray) -> np.ndarray:
+    """10.0 ** exponent, the very same doubles; whole-number exponents from -20 to 20 (a
+    cohort's millions of decimals) are looked up in a table rather than computed."""
+    exponent = np.asarray(exponent)
+    if exponent.dtype.kind in "iu" and exponent.size:
+        lowest, highest = exponent.min(), exponent.max()
+        if lowest >= _LOWEST_TABULATED and highest - _LOWEST_TABULATED < len(_POWERS):
+            return _POWERS.take(exponent - _LOWEST_TABULATED)
+    with np.errstate(all="ignore"):
+        return 10.0 ** exponent.astype(np.float64)
+
+
 def _snap(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """The double nearest to each decimal number, so that 3.4 + 0.05 and 3.5 - 0.05 are one end.
 
-    `scale` is 10 ** the number of decimals to keep.
+    `scale` is 10 ** the number of decimals to keep. Works in place: `values` (a temporary
+    array) is overwritten and returned, which spares a cohort's millions of rows two copies.
     """
-    return np.round(values * scale) / scale
+    values *= scale
+    np.round(values, out=values)
+    values /= scale
+    return values
 
 
 def ejection_fraction(edv: Interval, esv: Interval) -> Interval:
