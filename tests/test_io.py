@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from caserepro.audit import run_audit
 from caserepro.io import csv_bytes, csv_chunks, read_tables, write_csv, write_table
@@ -122,3 +123,27 @@ def test_read_tables_reads_whole_tables_or_only_the_columns_asked_for(tmp_path):
     coded = read_tables({"t": tmp_path / "t.parquet"}, categorical={"t": ["case_id"]})["t"]
     assert isinstance(coded["case_id"].dtype, pd.CategoricalDtype)
     assert coded["case_id"].tolist() == ["A", "B"] and coded["note"].dtype == frame["note"].dtype
+
+
+def test_categorical_text_is_written_as_text(tmp_path):
+    """A categorical column reads back as the text column it stands for, file for file the same."""
+    frame = pd.DataFrame(
+        {
+            "case_id": pd.Series(["B", "A", None, "B"], dtype="str"),
+            "value": [1.5, 2.0, 3.0, 4.0],
+            "count": pd.Series([1, None, 3, 4], dtype="Int64"),
+        }
+    )
+    write_table(tmp_path / "text.parquet", frame)
+    coded = frame.astype({"case_id": "category"})
+    write_table(tmp_path / "coded.parquet", coded)
+    write_table(tmp_path / "again.parquet", coded)
+    files = {name: tmp_path / f"{name}.parquet" for name in ("text", "coded", "again")}
+    read = read_tables(files)
+    pd.testing.assert_frame_equal(read["coded"], frame)
+    pd.testing.assert_frame_equal(read["text"], frame)
+    assert files["coded"].read_bytes() == files["again"].read_bytes()
+    # The file describes the column as text to pandas, as the text frame's file does.
+    described = {name: pq.read_schema(path).metadata for name, path in files.items()}
+    assert described["coded"] == described["text"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files.values())

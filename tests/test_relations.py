@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from caserepro.relations import (
     ENRICHERS,
     NEEDS,
     _pairs_known,
+    _positions_in,
     distinct,
     per_value,
     row_keys,
@@ -48,6 +50,30 @@ def test_pairs_known_like_multiindex_isin(categorical):
         frame = frame.astype("category")
     known = _pairs_known(frame, keys, ["c", "t"], ["c", "t"])
     assert known.tolist() == [True, False, True, False]
+
+
+@pytest.mark.parametrize("rows", [5, 5000])  # few rows: keys looked up by hash; many: by table
+def test_positions_in_finds_the_first_matching_row(rows):
+    rng = np.random.default_rng(rows)
+    frame = pd.DataFrame(
+        {
+            "c": text(["b", None, *rng.choice(["a", "b", "c", None], size=rows)]),
+            "t": text(["2", "3", *rng.choice(["1", "2", "3"], size=rows)]),
+        }
+    )
+    keys = pd.DataFrame(
+        {"case": text(["b", "a", "b", None, "z"]), "t": text(["2", "1", "2", "3", "1"])}
+    )
+    first = {}  # missing matches missing: None stands for it in the pairs
+    for row, pair in enumerate(zip(keys["case"].replace(np.nan, None), keys["t"], strict=True)):
+        first.setdefault(pair, row)
+    expected = [
+        first.get(pair, -1)
+        for pair in zip(frame["c"].replace(np.nan, None), frame["t"], strict=True)
+    ]
+    assert 0 in expected and 3 in expected and 2 not in expected  # row 2 repeats row 0's key
+    for given in (frame, frame.astype("category")):
+        assert _positions_in(given, keys, ["c", "t"], ["case", "t"]).tolist() == expected
 
 
 def test_flags_are_the_same_for_text_and_categorical_tables(tables):

@@ -10,7 +10,7 @@ from caserepro import schemas
 from caserepro.errors import RawDataError
 from caserepro.paths import RAW_TABLES
 from caserepro.raw import read_raw_table
-from caserepro.validate import _typed_quickly, load_raw
+from caserepro.validate import _typed_quickly, load_raw, validate_tables, write_validated
 from conftest import RAW_DIR
 from pandera.errors import SchemaErrors
 
@@ -108,3 +108,74 @@ def test_quick_check_leaves_texts_that_coerce_to_a_duplicate_key_to_pandera(tmp_
     assert _typed_quickly(schemas.TableLayoutTable, read) is None
     with pytest.raises(SchemaErrors):
         schemas.TableLayoutTable.validate(read.frame, lazy=True)
+
+
+def read_paper_tables() -> dict:
+    return {table: read_raw_table(RAW_DIR / f"{table}.csv") for table in RAW_TABLES}
+
+
+def test_tables_as_categories_hold_the_same_values(tables):
+    names = {table: f"raw/{table}.csv" for table in RAW_TABLES}
+    raw = read_paper_tables()
+    coded = validate_tables(raw, names, text_as_categories=True)
+    assert raw == {}  # each table's text was let go once checked
+    for table, frame in tables.items():
+        text = [
+            c for c, dtype in coded[table].dtypes.items() if isinstance(dtype, pd.CategoricalDtype)
+        ]
+        assert text == [c for c, dtype in frame.dtypes.items() if dtype == "str"]
+        as_text = coded[table].astype(dict.fromkeys(text, "str"))
+        pd.testing.assert_frame_equal(as_text, frame)
+
+
+def test_meanwhile_sees_the_validated_tables_before_the_checks_across_tables_end(tables):
+    names = {table: f"raw/{table}.csv" for table in RAW_TABLES}
+    seen = {}
+    result = validate_tables(read_paper_tables(), names, meanwhile=seen.update)
+    assert seen.keys() == result.keys()
+    pd.testing.assert_frame_equal(seen["measurements"], tables["measurements"])
+
+    def fails(_):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        validate_tables(read_paper_tables(), names, meanwhile=fails)
+
+
+def test_meanwhile_is_not_called_when_a_table_fails_alone(tmp_path):
+    raw = shutil.copytree(RAW_DIR, tmp_path / "raw")
+    frame = pd.read_csv(raw / "cases.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "sex"] = "unknown"
+    frame.to_csv(raw / "cases.csv", index=False, lineterminator="\n")
+    called = []
+    with pytest.raises(RawDataError):
+        load_raw(raw, display_dir="raw", meanwhile=called.append)
+    assert called == []
+
+
+def test_write_validated_writes_every_table_or_nothing(tmp_path):
+    outputs = {table: tmp_path / "validated" / f"{table}.parquet" for table in RAW_TABLES}
+    (tmp_path / "validated").mkdir()
+    tables = write_validated(RAW_DIR, outputs)
+    expected = load_raw(RAW_DIR)
+    for table in RAW_TABLES:  # read back as the text the other stages have always read
+        written = pd.read_parquet(outputs[table])
+        pd.testing.assert_frame_equal(written, expected[table])
+        assert len(tables[table]) == len(expected[table])
+    assert sorted(p.name for p in (tmp_path / "validated").iterdir()) == sorted(
+        p.name for p in outputs.values()
+    )
+    # ESV above EDV fails only in the checks across tables, after the writing has begun.
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW_DIR, raw)
+    frame = pd.read_csv(raw / "measurements.csv", dtype=str, keep_default_na=False)
+    hit = (
+        (frame.timepoint == "visit3") & (frame.parameter == "lv_esv") & (frame.source == "Table 1")
+    )
+    frame.loc[hit, "value"] = "200"
+    frame.to_csv(raw / "measurements.csv", index=False, lineterminator="\n")
+    fresh = {table: tmp_path / "again" / f"{table}.parquet" for table in RAW_TABLES}
+    (tmp_path / "again").mkdir()
+    with pytest.raises(RawDataError, match="ESV is smaller than EDV"):
+        write_validated(raw, fresh)
+    assert list((tmp_path / "again").iterdir()) == []

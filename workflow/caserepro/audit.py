@@ -35,8 +35,9 @@ distinct value.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -1392,14 +1393,18 @@ def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -
     """Every check on every case, one row per check, sorted by check, case, parameter, time,
     source, method and against (each check returns its rows in that order)."""
     cohort = Cohort(tables)
-    parts = [
-        check_volumes(tables, grading, cohort),
-        check_bsa(tables, grading, cohort),
-        check_heart_rate(tables, grading, cohort),
-        check_repeated_values(tables, grading, cohort),
-        check_ages(tables, grading, cohort),
-        check_claims(tables, thresholds, grading, cohort),
+    checks: list[Callable[[], pd.DataFrame]] = [
+        partial(check_volumes, tables, grading, cohort),
+        partial(check_bsa, tables, grading, cohort),
+        partial(check_heart_rate, tables, grading, cohort),
+        partial(check_repeated_values, tables, grading, cohort),
+        partial(check_ages, tables, grading, cohort),
+        partial(check_claims, tables, thresholds, grading, cohort),
     ]
+    # Two checks at a time: numpy's and Arrow's kernels release the GIL, so a core left free (by
+    # the derivation finishing first) is used. Each check only reads the cohort.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(lambda check: check(), checks))
     return pd.concat([p[COLUMNS] for p in parts if len(p)], ignore_index=True)
 
 

@@ -73,20 +73,29 @@ def _positions_in(
 ) -> np.ndarray:
     """For each row of `frame`, the first row of `keys` whose (right) key columns hold the row's
     (left) key columns (missing matches missing), or -1 if there is none."""
-    probe, known = [], []
+    own, known = [], []
     for mine, theirs in zip(left, right, strict=True):
-        codes, values = distinct(keys[theirs])
         own_codes, own_values = distinct(frame[mine])
-        # +1 so that a value `keys` lacks (-1) becomes code 0, which no row of `keys` has.
-        probe.append((pd.Index(values).get_indexer(own_values)[own_codes] + 1, len(values) + 1))
-        known.append((codes + 1, len(values) + 1))
+        codes, values = distinct(keys[theirs])
+        # The rows of `keys` in the codes of `frame` (the larger table, coded once already);
+        # -1 for a value that no row of `frame` holds, so no row of `frame` can match it.
+        own.append((own_codes, len(own_values)))
+        known.append((pd.Index(own_values).get_indexer(values)[codes], len(own_values)))
     # One call for both sides, so that their keys are comparable (see `combined_key`).
     both = combined_key(
-        [(np.concatenate([k, p]), size) for (k, size), (p, _) in zip(known, probe, strict=True)]
+        [(np.concatenate([k, o]), size) for (k, size), (o, _) in zip(known, own, strict=True)]
     )
-    known_keys = pd.Index(both[: len(keys)])
-    first = ~known_keys.duplicated()
-    found = known_keys[first].get_indexer(both[len(keys) :])
+    wanted, probe = both[: len(keys)], both[len(keys) :]
+    if len(probe) and probe.max() < len(probe) + len(wanted):
+        # The keys span few values: a lookup table by key (no larger than the key arrays),
+        # filled from the last row of `keys` to the first, so that the first row is kept.
+        first_row = np.full(int(probe.max()) + 1, -1)
+        rows = np.flatnonzero(wanted < len(first_row))[::-1]
+        first_row[wanted[rows]] = rows
+        return first_row[probe]
+    wanted_keys = pd.Index(wanted)
+    first = ~wanted_keys.duplicated()
+    found = wanted_keys[first].get_indexer(probe)
     return np.where(found >= 0, np.flatnonzero(first)[found], -1)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ from pandera.errors import SchemaError, SchemaErrors
 from caserepro import schemas
 from caserepro.codes import combined_key
 from caserepro.errors import Problem, RawDataError, shorten
+from caserepro.io import write_table
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import HEADER_LINE, RawTable, line_of, read_raw_table
 from caserepro.relations import (
@@ -202,55 +206,86 @@ def _holds(flag: pd.Series) -> bool:
     return flag.dtype == bool and bool(flag.all())
 
 
-def validate_tables(raw: dict[str, RawTable], names: dict[str, str]) -> dict[str, pd.DataFrame]:
+def _with_numbers(tables: dict[str, pd.DataFrame], value: pd.Series) -> dict[str, pd.DataFrame]:
+    """The tables with each measurement's value as a number and its printed decimals added."""
+    measurements = tables["measurements"].assign(
+        value_num=per_value(value, lambda values: values.astype("float64")),
+        decimals=per_value(value, printed_decimals),
+    )
+    return tables | {"measurements": measurements}
+
+
+def validate_tables(
+    raw: dict[str, RawTable],
+    names: dict[str, str],
+    text_as_categories: bool = False,
+    meanwhile: Callable[[dict[str, pd.DataFrame]], object] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Check every table alone, then the tables together; raise RawDataError listing all problems.
 
     Both layers run in one pass even when a table fails alone, so one run reports every problem;
     a cross-table problem is left out when it could be a mere echo: on a cell already reported,
     or when the table it checks against (e.g. cases.csv for a case_id) is itself broken.
+    `raw` is emptied table by table as each is checked. `text_as_categories` returns text columns
+    as categoricals (the same values, each held once), which `io.write_table` writes without
+    hashing every cell; each table's text is then freed as soon as it is checked. `meanwhile`,
+    if given, is called on a second thread with the validated tables as soon as every table
+    passed its own checks, while the checks across tables run (to write them out early, say);
+    its errors are raised here.
     """
     problems: list[Problem] = []
     typed: dict[str, pd.DataFrame] = {}
     usable: dict[str, pd.DataFrame] = {}
     broken: set[str] = set()
-    for table, read in raw.items():
+    for table in list(raw):
+        read = raw.pop(table)
         model = schemas.TABLE_SCHEMAS[table]
         found: list[Problem] = []
         if (result := _typed_quickly(model, read)) is None:
             result, found = _check(model, read.frame, names[table])
         problems += found
         if result is not None:
-            typed[table] = result
+            if not text_as_categories:
+                typed[table] = result
             usable[table] = _with_categories(result, read.coded)
         else:
             broken.add(table)
             if (lenient := _lenient(model, read.frame)) is not None:
                 usable[table] = _with_categories(lenient)
-    reported = {(p.file, p.line, p.column) for p in problems}
-    for table, enrich in ENRICHERS.items():
-        if table in usable and all(need in usable for need in NEEDS[table]):
-            enriched = enrich(usable)
-            if all(_holds(enriched[rule.flag]) for rule in schemas.RELATIONS[table]):
-                continue
-            _, found = _check(schemas.relation_schema(table), enriched, names[table])
-            problems += [
-                p
-                for p in found
-                if (p.file, p.line, p.column) not in reported
-                and not broken & set(schemas.RELATION_SOURCES.get(p.check, ()))
-            ]
-    if problems:
+    validated = None
+    if not problems:
+        chosen = usable if text_as_categories else typed
+        validated = _with_numbers(chosen, usable["measurements"]["value"])
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        early = helper.submit(meanwhile, validated) if meanwhile and validated else None
+        reported = {(p.file, p.line, p.column) for p in problems}
+        for table, enrich in ENRICHERS.items():
+            if table in usable and all(need in usable for need in NEEDS[table]):
+                enriched = enrich(usable)
+                if all(_holds(enriched[rule.flag]) for rule in schemas.RELATIONS[table]):
+                    continue
+                _, found = _check(schemas.relation_schema(table), enriched, names[table])
+                problems += [
+                    p
+                    for p in found
+                    if (p.file, p.line, p.column) not in reported
+                    and not broken & set(schemas.RELATION_SOURCES.get(p.check, ()))
+                ]
+        if early is not None:
+            early.result()
+    if problems or validated is None:
         raise RawDataError(problems)
-    value = usable["measurements"]["value"]
-    typed["measurements"] = typed["measurements"].assign(
-        value_num=per_value(value, lambda values: values.astype("float64")),
-        decimals=per_value(value, printed_decimals),
-    )
-    return typed
+    return validated
 
 
-def load_raw(raw_dir: str | Path, display_dir: str | None = None) -> dict[str, pd.DataFrame]:
-    """Read and validate every raw table in `raw_dir`; raise RawDataError with all problems found."""
+def load_raw(
+    raw_dir: str | Path,
+    display_dir: str | None = None,
+    text_as_categories: bool = False,
+    meanwhile: Callable[[dict[str, pd.DataFrame]], object] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Read and validate every raw table in `raw_dir`; raise RawDataError with all problems found
+    (`text_as_categories` and `meanwhile`: see `validate_tables`)."""
     shown = display_dir or str(raw_dir)
     names = {table: f"{shown.rstrip('/')}/{table}.csv" for table in RAW_TABLES}
     raw: dict[str, RawTable] = {}
@@ -266,4 +301,31 @@ def load_raw(raw_dir: str | Path, display_dir: str | None = None) -> dict[str, p
             problems += error.problems
     if problems:
         raise RawDataError(problems)
-    return validate_tables(raw, names)
+    return validate_tables(raw, names, text_as_categories, meanwhile)
+
+
+def write_validated(
+    raw_dir: str | Path, outputs: Mapping[str, str | Path]
+) -> dict[str, pd.DataFrame]:
+    """Validate the raw tables in `raw_dir` and write each to `outputs[table]` as Parquet; on bad
+    input raise RawDataError, leaving no output written.
+
+    Once every table has passed its own checks, the tables are written (two at a time: Arrow's
+    writer releases the GIL) while the checks across tables still run: first beside their
+    outputs (`<output>.checking`), then renamed into place only when every check has passed."""
+    targets = {table: Path(outputs[table]) for table in RAW_TABLES}
+    staged = {table: path.with_name(path.name + ".checking") for table, path in targets.items()}
+
+    def write_staged(tables: dict[str, pd.DataFrame]) -> None:
+        largest_first = sorted(tables, key=lambda table: -len(tables[table]))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda table: write_table(staged[table], tables[table]), largest_first))
+
+    try:
+        tables = load_raw(raw_dir, text_as_categories=True, meanwhile=write_staged)
+        for table, path in targets.items():
+            os.replace(staged[table], path)
+    finally:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+    return tables

@@ -4,19 +4,17 @@ import sys
 from pathlib import Path
 
 from caserepro.errors import RawDataError
-from caserepro.io import write_table, write_text
-from caserepro.validate import load_raw
+from caserepro.io import write_text
+from caserepro.validate import write_validated
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 try:
-    tables = load_raw(Path(snakemake.input.cases).parent)
+    tables = write_validated(Path(snakemake.input.cases).parent, snakemake.output)
 except RawDataError as error:
     write_text(snakemake.log[0], error.report() + "\n")
     print(error.report(), file=sys.stderr)
     sys.exit(1)
-for name, frame in tables.items():
-    write_table(snakemake.output[name], frame)
 write_text(
     snakemake.log[0], f"validated {', '.join(f'{n}: {len(f)} rows' for n, f in tables.items())}\n"
 )
