@@ -4,7 +4,9 @@ Every synthetic case copies the *shape* of the template case (data/raw: the same
 measurement rows, sources, infusions and claims) and fills it with values from a small,
 seeded physiological model of dilated cardiomyopathy that recovers to a random degree: volumes,
 EF, stroke volume, cardiac output and indices follow from one another, so the audit finds them
-consistent unless an inconsistency is injected on purpose. Nothing here is real patient data:
+consistent unless an inconsistency is injected on purpose. The paper's threshold claims (NT-proBNP
+below 125 pg/mL, tachycardia above 100 bpm, ...) are copied as stated, so each holds or fails as a
+case's synthetic values fall: most are flagged in a cohort, as they should be. Nothing here is real patient data:
 every case_id starts with `SYN-`, the case table's `source` and every measurement's `note` say
 `synthetic (seed S)`, and the generator refuses to write into the template folder. The codebook
 tables (dictionary, methods, table_layout) describe parameters, not patients, and are copied
