@@ -16,6 +16,7 @@ from caserepro.intervals import (
     point,
     powers_of_ten,
     printed,
+    printed_decimals,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -209,3 +210,8 @@ def test_printed_is_the_same_for_whole_and_float_decimals():
         pd.testing.assert_series_equal(by_int.lo, by_float.lo)
         pd.testing.assert_series_equal(by_int.hi, by_float.hi)
     assert by_int.lo.tolist()[:4] == [19.5, 3.35, 38.635, 0.045]
+
+
+def test_printed_decimals_counts_the_digits_after_the_point():
+    printed = pd.Series(["38.64", "264.0", "20", None, "0.125"], dtype="str")
+    assert printed_decimals(printed).tolist() == [2, 1, 0, 0, 3]

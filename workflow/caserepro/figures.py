@@ -28,8 +28,8 @@ from matplotlib.patches import Patch
 from caserepro import paths
 from caserepro.audit import CONTRACT_COLUMNS as AUDIT_COLUMNS
 from caserepro.formatting import format_printed
+from caserepro.intervals import printed_decimals
 from caserepro.io import write_text
-from caserepro.relations import printed_decimals
 from caserepro.theme import CONTEXT_GREY, DEFAULT_DPI, PALETTE, save_figure, themed
 
 #: The figures, in the order the report lists them.

@@ -177,3 +177,10 @@ def month_span(date: pd.Series) -> Interval:
     start = (year * 12 + np.nan_to_num(month - 1, nan=0.0))[codes]
     length = np.where(np.isnan(month), 12.0, 1.0)[codes]
     return Interval(pd.Series(start, index=date.index), pd.Series(start + length, index=date.index))
+
+
+def printed_decimals(printed: pd.Series) -> pd.Series:
+    """Digits after the decimal point of numbers as printed ('38.64' -> 2, '264.0' -> 1, '20' -> 0)."""
+    point = printed.str.find(".")
+    after = (printed.str.len() - point - 1).where(point >= 0, 0)
+    return after.fillna(0).astype("int64")

@@ -121,13 +121,6 @@ def _first_below_second(
     return pd.Series(keeps, index=frame.index)
 
 
-def printed_decimals(printed: pd.Series) -> pd.Series:
-    """Digits after the decimal point of numbers as printed ('38.64' -> 2, '264.0' -> 1, '20' -> 0)."""
-    point = printed.str.find(".")
-    after = (printed.str.len() - point - 1).where(point >= 0, 0)
-    return after.fillna(0).astype("int64")
-
-
 def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Measurements with the flags of their cross-table rules (dictionary facts and key checks)."""
     m = tables["measurements"]

@@ -16,16 +16,11 @@ from pandera.errors import SchemaError, SchemaErrors
 from caserepro import schemas
 from caserepro.codes import combined_key
 from caserepro.errors import Problem, RawDataError, shorten
+from caserepro.intervals import printed_decimals
 from caserepro.io import write_table
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import HEADER_LINE, RawTable, line_of, read_raw_table
-from caserepro.relations import (
-    ENRICHERS,
-    NEEDS,
-    distinct,
-    per_value,
-    printed_decimals,
-)
+from caserepro.relations import ENRICHERS, NEEDS, distinct, per_value
 
 #: Pandera's check names, said in words a data curator reads at once.
 _FRIENDLY = [
