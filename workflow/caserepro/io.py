@@ -186,7 +186,7 @@ def _string_array(values: pd.Series) -> pa.Array:
 def _quoted(text: pa.Array) -> pa.Array:
     """Cells with a comma, quote or line break in quotes, inner quotes doubled (QUOTE_MINIMAL)."""
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    raw = _text_bytes(text)
+    raw = _text_view(text).tobytes()  # bytes: searched for each special character
     present = [special.decode() for special in _SPECIAL_BYTES if special in raw]
     if not present:
         return text  # no cell holds any of those characters: the common case, found in one scan
@@ -198,14 +198,15 @@ def _quoted(text: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(needs, False), quoted, text)
 
 
-def _text_bytes(text: pa.Array) -> bytes:
-    """The characters of all cells of a text array, end to end (only this slice of its buffer)."""
+def _text_view(text: pa.Array) -> memoryview:
+    """The characters of all cells of a text array, end to end, without a copy (only this slice
+    of its buffer)."""
     offsets, data = text.buffers()[1:3]
     if data is None or len(text) == 0:
-        return b""
+        return memoryview(b"")
     offsets = np.frombuffer(offsets, np.int64 if pa.types.is_large_string(text.type) else np.int32)
     first, last = offsets[text.offset], offsets[text.offset + len(text)]
-    return memoryview(data)[first:last].tobytes()
+    return memoryview(data)[first:last]
 
 
 #: Rows formatted at a time: a cohort's CSV is written in pieces, so its text is never all in memory.
@@ -261,9 +262,7 @@ def _joined_lines(cells: list[pa.Array]) -> memoryview:
     lines = pc.binary_join_element_wise(*cells, _text(","))
     lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))  # line + "\n" + nothing
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return memoryview(lines.buffers()[2])[first:last]  # the lines end to end, without a copy
+    return _text_view(lines)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
