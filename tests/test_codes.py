@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from caserepro.codes import combined_key, values_at
+from caserepro.codes import combined_key, run_firsts, run_starts, values_at
 
 
 def test_combined_key_sorts_rows_like_their_code_columns():
@@ -30,3 +30,11 @@ def test_values_at_positions_are_nan_where_absent():
     assert got.dtype == np.float64
     assert np.array_equal(got, np.array([[30.0, np.nan], [10.0, 10.0]]), equal_nan=True)
     assert np.isnan(values_at(np.array([]), np.array([-1, -1]))).all()  # nothing to take from
+
+
+def test_runs_of_equal_values_their_first_entries_and_starts():
+    keys = np.array([1, 1, 2, 2, 2, 5])
+    assert run_firsts(keys).tolist() == [True, False, True, False, False, True]
+    assert run_starts(run_firsts(keys)).tolist() == [0, 0, 2, 2, 2, 5]
+    assert run_firsts(np.array([], dtype=np.int64)).tolist() == []  # no runs, no entries
+    assert run_starts(np.array([True, False, True, True])).tolist() == [0, 0, 2, 3]

@@ -19,7 +19,6 @@ from caserepro.metrics import (
     _joined_text,
     _lookup_pairs,
     _rank_in_group,
-    _run_starts,
     change_from_baseline,
     classifications,
     derive_metrics,
@@ -297,7 +296,6 @@ def test_pairs_are_found_by_grid_and_by_hash_alike():
 def test_groups_runs_and_ranks_of_integer_keys():
     group, first = _groups(np.array([7, 3, 7, 5, 3]))
     assert list(group) == [2, 0, 2, 1, 0] and list(first) == [1, 3, 0]
-    assert list(_run_starts(np.array([1, 1, 2, 2, 2, 5]))) == [0, 0, 2, 2, 2, 5]
     assert list(_rank_in_group(np.array([1, 1, 2, 2, 2, 5]))) == [0, 1, 0, 1, 2, 0]
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from caserepro.codes import combined_key, values_at
+from caserepro.codes import combined_key, run_firsts, run_starts, values_at
 from caserepro.intervals import (
     Interval,
     ejection_fraction,
@@ -233,7 +233,7 @@ def joined_words(
     """
     size = max(len(words), 1)
     pairs = np.sort(group.astype(np.int64) * size + word, kind="stable")  # often nearly sorted
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    pairs = pairs[run_firsts(pairs)]
     owner, code = np.divmod(pairs, size)
     counts = np.bincount(owner, minlength=n_groups)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int64())
@@ -876,18 +876,16 @@ def ranked_pairs(
 
     `keys` are sorted and `rows` the rows they belong to; `rank` is indexed by row.
     """
-    new_key = np.r_[True, keys[1:] != keys[:-1]]
+    new_key = run_firsts(keys)
     group = np.cumsum(new_key) - 1
     shared = np.bincount(group)[group] > 1
     rows, group = rows[shared], group[shared]
     by_rank = ordered_by(group, rank[rows])
     rows, group = rows[by_rank], group[by_rank]
     rows_rank = rank[rows]
-    position = np.arange(len(rows))
-    new_group = np.r_[True, group[1:] != group[:-1]]
-    new_rank = new_group | np.r_[True, rows_rank[1:] != rows_rank[:-1]]
-    group_start = np.maximum.accumulate(np.where(new_group, position, 0))
-    rank_start = np.maximum.accumulate(np.where(new_rank, position, 0))
+    new_group = run_firsts(group)
+    group_start = run_starts(new_group)
+    rank_start = run_starts(new_group | run_firsts(rows_rank))
     # a row's references: from its group's first row up to the first row of its own rank
     row, ref = _expand(group_start, rank_start - group_start, rows)
     return rows[row], ref
@@ -936,7 +934,7 @@ def check_repeated_values(
             ref[candidate],
         )
     ]
-    best = best[np.r_[True, row[best][1:] != row[best][:-1]]]
+    best = best[run_firsts(row[best])]
     row, ref, meet = row[best], ref[best], meet[best]
     order = ordered_by(
         cohort.m_case[row],
@@ -1110,7 +1108,7 @@ def _claim_values(
     min_row, max_row = np.full(n, -1), np.full(n, -1)
     source = cohort.m_source[row]
     if len(claim):
-        start = np.flatnonzero(np.r_[True, claim[1:] != claim[:-1]])  # each claim's first hit
+        start = np.flatnonzero(run_firsts(claim))  # each claim's first hit
         of = claim[start]
         lo[of] = np.fmin.reduceat(cohort.m_lo[row], start)
         hi[of] = np.fmax.reduceat(cohort.m_hi[row], start)

@@ -36,3 +36,15 @@ def values_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     present = positions >= 0
     out[present] = values[positions[present]]
     return out
+
+
+def run_firsts(sorted_keys: np.ndarray) -> np.ndarray:
+    """True at the first entry of each run of equal values (an entry unlike the one before it)."""
+    first = np.ones(len(sorted_keys), dtype=bool)
+    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return first
+
+
+def run_starts(first: np.ndarray) -> np.ndarray:
+    """For each entry, the position of the first entry of its run (`first`: as `run_firsts`)."""
+    return np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))

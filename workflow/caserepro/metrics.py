@@ -50,7 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from caserepro.codes import combined_key, values_at
+from caserepro.codes import combined_key, run_firsts, run_starts, values_at
 from caserepro.intervals import Interval, ejection_fraction, month_span, printed
 
 #: The columns that identify one examination: values printed together at one place.
@@ -97,15 +97,7 @@ def timepoint_order(timepoints: pd.DataFrame) -> pd.DataFrame:
 
 def _rank_in_group(groups: np.ndarray) -> np.ndarray:
     """0, 1, 2, ... along each run of equal values of a sorted array (a cumulative count)."""
-    return np.arange(len(groups)) - _run_starts(groups)
-
-
-def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
-    """For each entry of a sorted array, the position of the first entry equal to it."""
-    position = np.arange(len(sorted_keys))
-    starts = np.ones(len(sorted_keys), dtype=bool)
-    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    return np.maximum.accumulate(np.where(starts, position, 0))
+    return np.arange(len(groups)) - run_starts(run_firsts(groups))
 
 
 @dataclass(frozen=True)
@@ -283,8 +275,7 @@ def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Groups of equal keys, numbered in key order: each entry's group, and each group's first entry."""
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-    starts = np.ones(len(keys), dtype=bool)
-    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    starts = run_firsts(sorted_keys)
     group = np.empty(len(keys), dtype=np.int64)
     group[order] = np.cumsum(starts) - 1
     return group, order[starts]
@@ -445,7 +436,7 @@ def _series_in_time(keyed: KeyedRows) -> tuple[np.ndarray, np.ndarray]:
     time = np.where(rank < 0, n_ranks, rank)  # unknown timepoints after the last rank
     keyed = keyed.with_code("time", time, pd.RangeIndex(n_ranks + 1))
     order = np.argsort(keyed.key(["time"], start=series), kind="stable")
-    return order, _run_starts(series[order])
+    return order, run_starts(run_firsts(series[order]))
 
 
 def change_from_baseline(
