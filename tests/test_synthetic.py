@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from caserepro.audit import run_audit
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.synthetic import (
     CODEBOOK,
@@ -23,10 +25,18 @@ from conftest import RAW_DIR, copy_repo, run_snakemake
 SEED = 11
 
 
+@pytest.fixture(scope="session")
+def thresholds(config) -> dict:
+    """The thresholds the paper's claims cite (config.yaml as shipped)."""
+    return config["thresholds"]
+
+
 @pytest.fixture(scope="module")
-def cohort(tmp_path_factory, tables):
+def cohort(tmp_path_factory, tables, thresholds):
     folder = tmp_path_factory.mktemp("cohort")
-    write_cohort(synthetic_cohort(tables, 5, SEED, inconsistencies=3), folder, RAW_DIR, SEED)
+    write_cohort(
+        synthetic_cohort(tables, 5, SEED, thresholds, inconsistencies=3), folder, RAW_DIR, SEED
+    )
     return folder
 
 
@@ -34,12 +44,17 @@ def digest(folder) -> dict[str, str]:
     return {t: hashlib.sha256(raw_file(folder, t).read_bytes()).hexdigest() for t in RAW_TABLES}
 
 
-def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tables, tmp_path, cohort):
+def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(
+    tables, thresholds, tmp_path, cohort
+):
     write_cohort(
-        synthetic_cohort(tables, 5, SEED, inconsistencies=3), tmp_path / "again", RAW_DIR, SEED
+        synthetic_cohort(tables, 5, SEED, thresholds, inconsistencies=3),
+        tmp_path / "again",
+        RAW_DIR,
+        SEED,
     )
     write_cohort(
-        synthetic_cohort(tables, 5, SEED + 1, inconsistencies=3),
+        synthetic_cohort(tables, 5, SEED + 1, thresholds, inconsistencies=3),
         tmp_path / "other",
         RAW_DIR,
         SEED + 1,
@@ -87,9 +102,9 @@ def test_volumes_ef_and_stroke_volume_agree_within_printed_rounding(cohort):
     assert ((mri["lv_edv"] - mri["lv_esv"] - mri["stroke_volume"]).abs() < 1.0).all()
 
 
-def test_values_stay_inside_the_dictionarys_plausible_range(tmp_path, tables):
+def test_values_stay_inside_the_dictionarys_plausible_range(tmp_path, tables, thresholds):
     folder = tmp_path / "big"
-    write_cohort(synthetic_cohort(tables, 300, SEED), folder, RAW_DIR, SEED)
+    write_cohort(synthetic_cohort(tables, 300, SEED, thresholds), folder, RAW_DIR, SEED)
     m = load_raw(folder)["measurements"].merge(tables["dictionary"], on="parameter")
     assert m["value_num"].between(m["min"], m["max"]).all()
 
@@ -107,9 +122,9 @@ def test_restated_values_agree_unless_injected(cohort):
     assert (clean.reindex(hits.index) != hits).all()
 
 
-def test_refuses_to_write_into_the_template_folder(tables):
+def test_refuses_to_write_into_the_template_folder(tables, thresholds):
     with pytest.raises(ValueError, match="template folder"):
-        write_cohort(synthetic_cohort(tables, 1, SEED), RAW_DIR, RAW_DIR, SEED)
+        write_cohort(synthetic_cohort(tables, 1, SEED, thresholds), RAW_DIR, RAW_DIR, SEED)
 
 
 def test_format_fixed_prints_each_value_with_its_own_decimals():
@@ -132,8 +147,8 @@ def test_range_claims_state_the_synthetic_values_range(cohort):
     assert float(ranges["stated_high"]) == stated.max()
 
 
-def test_synthetic_cohort_is_a_dict_of_every_raw_table(tables):
-    out = synthetic_cohort(tables, 2, SEED)
+def test_synthetic_cohort_is_a_dict_of_every_raw_table(tables, thresholds):
+    out = synthetic_cohort(tables, 2, SEED, thresholds)
     assert list(out) == list(RAW_TABLES)
     assert all(isinstance(frame, pd.DataFrame) for frame in out.values())
 
@@ -143,12 +158,12 @@ def _job_count(output: str) -> int:
 
 
 @pytest.mark.e2e
-def test_number_of_jobs_does_not_grow_with_the_number_of_cases(tables, tmp_path):
+def test_number_of_jobs_does_not_grow_with_the_number_of_cases(tables, thresholds, tmp_path):
     root = copy_repo(tmp_path / "repo")
     counts = {}
     for cases in (1, 40):
         folder = tmp_path / f"cohort-{cases}"
-        write_cohort(synthetic_cohort(tables, cases, SEED), folder, RAW_DIR, SEED)
+        write_cohort(synthetic_cohort(tables, cases, SEED, thresholds), folder, RAW_DIR, SEED)
         result = run_snakemake(
             root,
             "-n",
@@ -164,10 +179,68 @@ def test_audit_of_a_clean_synthetic_case_finds_every_restated_value_consistent(
     tables, config, tmp_path
 ):
     """Regression: with no value matching the other MRI method, the 'swapped?' hint used to crash."""
-    from caserepro.audit import run_audit
-
-    write_cohort(synthetic_cohort(tables, 1, 1), tmp_path, RAW_DIR, 1)
+    write_cohort(synthetic_cohort(tables, 1, 1, config["thresholds"]), tmp_path, RAW_DIR, 1)
     checks = run_audit(load_raw(tmp_path), config).checks
     repeated = checks[checks["check"] == "repeated_value"]
     assert len(repeated) > 0
     assert set(repeated["verdict"]) == {"consistent"}
+
+
+FLAGS = ["minor", "inconsistent"]
+
+
+def audited(folder, config) -> pd.DataFrame:
+    """The audit's checks of a cohort folder, run in-process as the audit rule runs them."""
+    return run_audit(load_raw(folder), config).checks
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_clean_cohorts_claims_say_what_its_values_show(tables, config, tmp_path, seed):
+    """No injected inconsistency, no flag: each claim's direction follows its case's values."""
+    write_cohort(synthetic_cohort(tables, 200, seed, config["thresholds"]), tmp_path, RAW_DIR, seed)
+    checks = audited(tmp_path, config)
+    flagged = checks[checks["verdict"].isin(FLAGS)]
+    assert flagged.empty, flagged["detail"].head().tolist()
+    claims = load_raw(tmp_path)["claims"]
+    assert (claims.groupby("case_id").size() == len(tables["claims"])).all()  # none dropped
+    said = claims["statement"].str.partition(": ")[2]
+    assert (said == claims["kind"] + " claim on " + claims["parameter"]).all()
+    # Both directions occur: the kind was read off the values, not copied.
+    kinds = claims.groupby("parameter")["kind"].unique().map(set)
+    assert kinds["heart_rate"] == {"above", "below"}
+
+
+def test_claims_stay_clear_when_values_crowd_the_threshold(tables, config, tmp_path):
+    """A threshold at the template's own admission heart rate: many synthetic rates print onto
+    it, and each such case's rate is moved just clear of it rather than left 'on the boundary'."""
+    config = copy.deepcopy(config)
+    claim = tables["claims"].set_index("parameter").loc["heart_rate"]
+    m = tables["measurements"]
+    at = (m["timepoint"] == claim["timepoint"]) & (m["modality"] == claim["modality"])
+    rate = m.loc[at & (m["parameter"] == "heart_rate"), "value_num"].iloc[0]
+    group, name = claim["criterion"].split(".")
+    config["thresholds"][group][name] = rate
+    write_cohort(synthetic_cohort(tables, 200, SEED, config["thresholds"]), tmp_path, RAW_DIR, SEED)
+    checks = audited(tmp_path, config)
+    above = checks[checks["check"].isin(["claim_above", "claim_below"])]
+    assert set(above["verdict"]) == {"consistent"}
+    m = load_raw(tmp_path)["measurements"]
+    at = (m["timepoint"] == claim["timepoint"]) & (m["modality"] == claim["modality"])
+    assert (m.loc[at & (m["parameter"] == "heart_rate"), "value_num"] != rate).all()
+
+
+def test_every_injected_inconsistency_is_found_and_nothing_else(tables, config, tmp_path):
+    """Each injected value is flagged inconsistent, and no case without one is flagged at all."""
+    write_cohort(
+        synthetic_cohort(tables, 200, SEED, config["thresholds"], inconsistencies=30),
+        tmp_path,
+        RAW_DIR,
+        SEED,
+    )
+    checks = audited(tmp_path, config)
+    m = load_raw(tmp_path)["measurements"]
+    injected = m.loc[m["note"].str.contains("injected inconsistency"), "case_id"]
+    assert len(injected) == 30
+    flagged = checks.loc[checks["verdict"].isin(FLAGS), "case_id"]
+    assert set(flagged) == set(injected)
+    assert set(injected) <= set(checks.loc[checks["verdict"] == "inconsistent", "case_id"])

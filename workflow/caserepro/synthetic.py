@@ -4,9 +4,13 @@ Every synthetic case copies the *shape* of the template case (data/raw: the same
 measurement rows, sources, infusions and claims) and fills it with values from a small,
 seeded physiological model of dilated cardiomyopathy that recovers to a random degree: volumes,
 EF, stroke volume, cardiac output and indices follow from one another, so the audit finds them
-consistent unless an inconsistency is injected on purpose. The paper's threshold claims (NT-proBNP
-below 125 pg/mL, tachycardia above 100 bpm, ...) are copied as stated, so each holds or fails as a
-case's synthetic values fall: most are flagged in a cohort, as they should be. Nothing here is real patient data:
+consistent unless an inconsistency is injected on purpose. A case's prose claims say what its own
+values show, as a real report would: a threshold claim is `below` or `above` the template's
+criterion (config.yaml `thresholds`) as the case's printed values fall, a change claim is
+`increase` or `decrease` as they moved; where the printed values leave it open (a value that
+rounds onto the threshold, a change within rounding) the case's value is moved just far enough to
+make it clear. So a clean cohort audits with no flag at all, and every flag in a cohort made
+with `--inconsistencies K` comes from an injected value. Nothing here is real patient data:
 every case_id starts with `SYN-`, the case table's `source` and every measurement's `note` say
 `synthetic (seed S)`, and the generator refuses to write into the template folder. The codebook
 tables (dictionary, methods, table_layout) describe parameters, not patients, and are copied
@@ -26,7 +30,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import yaml
 
+from caserepro.audit import flatten
+from caserepro.intervals import LOWER_BOUND_QUALIFIERS, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.validate import load_raw
@@ -55,6 +62,13 @@ MONTHS = [
 ]  # fmt: skip
 #: Parameters a synthetic inconsistency may be injected into (restated in the text of the template).
 INJECTABLE = ("lvef", "nt_probnp", "six_minute_walk", "qol_score", "heart_rate", "crp")
+#: Each kind of claim that has a direction, with its two directions (up, down).
+DIRECTIONS = {
+    **dict.fromkeys(("above", "below"), ("above", "below")),
+    **dict.fromkeys(("increase", "decrease"), ("increase", "decrease")),
+}
+#: The repository's config.yaml, whose `thresholds` the claims cite unless --config names another.
+CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
 
 def marker(seed: int) -> str:
@@ -195,9 +209,14 @@ def _labels(
 
 
 def synthetic_cohort(
-    template: dict[str, pd.DataFrame], cases: int, seed: int, inconsistencies: int = 0
+    template: dict[str, pd.DataFrame],
+    cases: int,
+    seed: int,
+    thresholds: dict,
+    inconsistencies: int = 0,
 ) -> dict[str, pd.DataFrame]:
-    """N synthetic cases shaped like the template's first case, as raw text tables (seeded)."""
+    """N synthetic cases shaped like the template's first case, as raw text tables (seeded);
+    `thresholds` is config.yaml's section of that name, which the threshold claims cite."""
     rng = np.random.default_rng(seed)
     mark = marker(seed)
     first = template["cases"]["case_id"].iloc[0]
@@ -274,6 +293,9 @@ def synthetic_cohort(
         )["key"]
         .to_numpy()
     )
+    template_claims = _of_case(template["claims"], first)
+    ranged = m.join(dictionary[["min", "max"]], on="parameter")
+    truth, kinds = _settled_claims(truth, template_claims, ranged, key_of_row, flatten(thresholds))
     r = len(m)
     row = np.tile(np.arange(r), cases)
     case_of_row = np.repeat(np.arange(cases), r)
@@ -289,12 +311,7 @@ def synthetic_cohort(
         }
     )
     # Claims state the true values; an injected inconsistency then contradicts them and the tables.
-    claims = _claims(
-        _of_case(template["claims"], first),
-        measurements,
-        ids,
-        mark,
-    )
+    claims = _claims(template_claims, kinds, measurements, ids, mark)
     if inconsistencies:
         _inject(measurements, m, row, value, inconsistencies, rng, dictionary, mark)
 
@@ -349,14 +366,22 @@ def _inject(
     dictionary: pd.DataFrame,
     mark: str,
 ) -> None:
-    """Change `count` restated values (text rows, not the paper's tables) by 30 %, in place, noted."""
-    text = ~m["source"].str.startswith("Table") & m["parameter"].isin(INJECTABLE)
+    """Change `count` restated values (text rows, not the paper's tables) by 30 %, in place, noted;
+    only values the template states more than once, so that another source contradicts each."""
+    keys = ["timepoint", "modality", "method", "parameter"]
+    copies = m.fillna({"method": ""}).groupby(keys)["parameter"].transform("size")
+    text = ~m["source"].str.startswith("Table") & m["parameter"].isin(INJECTABLE) & (copies > 1)
     candidates = np.flatnonzero(text.to_numpy()[row])
     chosen = np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
     factor = np.where(rng.random(len(chosen)) < 0.5, 0.7, 1.3)
     parameter = m["parameter"].to_numpy()[row[chosen]]
     low = dictionary["min"].reindex(parameter).to_numpy()
     high = dictionary["max"].reindex(parameter).to_numpy()
+    # 'more than x' holds for every value above x, so only a higher x contradicts the others; a
+    # value that would leave the plausible range moves the other way.
+    lower_bound = m["qualifier"].isin(LOWER_BOUND_QUALIFIERS).to_numpy()[row[chosen]]
+    factor = np.where(lower_bound | (value[chosen] * 0.7 < low), 1.3, factor)
+    factor = np.where(value[chosen] * 1.3 > high, 0.7, factor)
     decimals = m["decimals"].to_numpy()[row[chosen]]
     changed = np.clip(value[chosen] * factor, low, high)
     at = measurements.columns.get_indexer(["value", "note"])
@@ -366,13 +391,19 @@ def _inject(
 
 
 def _claims(
-    template: pd.DataFrame, measurements: pd.DataFrame, ids: pd.Series, mark: str
+    template: pd.DataFrame,
+    kinds: np.ndarray,
+    measurements: pd.DataFrame,
+    ids: pd.Series,
+    mark: str,
 ) -> pd.DataFrame:
-    """The template's claims for every case; range claims state the synthetic values' range."""
+    """The template's claims for every case, of the kinds given (cases x claims); range claims
+    state the synthetic values' range."""
     n, c = len(ids), len(template)
     rows = np.tile(np.arange(c), n)
     case = np.repeat(np.arange(n), c)
     claims = template.iloc[rows].reset_index(drop=True).astype("object")
+    claims["kind"] = kinds.ravel()
     number = ids.str.slice(len(PREFIX)).to_numpy()[case]
     claims["claim_id"] = (
         "syn" + pd.Series(number, dtype="str") + "_" + claims["claim_id"].astype("str")
@@ -396,6 +427,102 @@ def _claims(
     claims.loc[ranges, "stated_low"] = found["first"].to_numpy()
     claims.loc[ranges, "stated_high"] = found["last"].to_numpy()
     return claims.astype("str")
+
+
+def _stands_for(
+    values: np.ndarray, rows: np.ndarray, m: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: the hull of what its values (cases x `rows` of `m`) stand for once printed
+    with each row's decimals and qualifier, as the audit reads them."""
+    decimals = np.tile(m["decimals"].to_numpy(dtype="int64")[rows], len(values))
+    scale = 10.0**decimals
+    shown = pd.Series(np.rint(values.ravel() * scale) / scale)  # the number format_fixed prints
+    qualifier = pd.Series(np.tile(m["qualifier"].to_numpy(dtype=object)[rows], len(values)))
+    iv = printed(shown, pd.Series(decimals), qualifier)
+    lo = iv.lo.to_numpy().reshape(values.shape).min(axis=1)
+    return lo, iv.hi.to_numpy().reshape(values.shape).max(axis=1)
+
+
+def _settle(
+    truth: np.ndarray,
+    rows: np.ndarray,
+    key_of_row: np.ndarray,
+    m: pd.DataFrame,
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray],
+    touching_is_clear: bool,
+    default_up: bool,
+) -> np.ndarray:
+    """Whether each case's printed values at `rows` lie above `reference` (lo, hi and centre
+    per case) rather than below it. Where they meet it, the case's values move just clear of
+    it, the way they were heading (`default_up` if they sit on its centre), or the other way if
+    that would leave the dictionary's range (`truth` is changed in place)."""
+    values = truth[:, key_of_row[rows]]
+    lo, hi = _stands_for(values, rows, m)
+    ref_lo, ref_hi, centre = reference
+    if touching_is_clear:
+        above, below = lo >= ref_hi, hi <= ref_lo
+    else:
+        above, below = lo > ref_hi, hi < ref_lo
+    # Printed with d decimals, v stands for an interval inside [v - 10^-d, v + 10^-d]; the
+    # margin keeps a moved value off a rounding boundary (a millionth of the finest printed digit).
+    unit = 10.0 ** -m["decimals"].to_numpy(dtype="int64")[rows]
+    margin = unit.min() * 1e-6
+    shift_up = ref_hi - (values - unit).min(axis=1) + margin
+    shift_down = ref_lo - (values + unit).max(axis=1) - margin
+    fits_up = (values + shift_up[:, None] <= m["max"].to_numpy()[rows]).all(axis=1)
+    fits_down = (values + shift_down[:, None] >= m["min"].to_numpy()[rows]).all(axis=1)
+    heading = values.mean(axis=1) - centre
+    up = np.where(heading != 0, heading > 0, default_up)
+    up = np.where(up, fits_up | ~fits_down, fits_up & ~fits_down)
+    shift = np.where(up, np.where(fits_up, shift_up, 0), np.where(fits_down, shift_down, 0))
+    unclear = ~(above | below)
+    truth[:, np.unique(key_of_row[rows])] += np.where(unclear, shift, 0)[:, None]
+    return np.where(unclear, up, above)
+
+
+def _settled_claims(
+    truth: np.ndarray,
+    claims: pd.DataFrame,
+    m: pd.DataFrame,
+    key_of_row: np.ndarray,
+    thresholds: dict[str, object],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The values (cases x keys), moved where the printed ones leave a claim open (see
+    `_settle`), and each case's kind of each claim (cases x claims), as its values show it.
+
+    below/above: the side of the criterion's threshold the values at the timepoint lie on;
+    increase/decrease: the way they moved since from_timepoint. Other kinds, and claims the
+    audit cannot check (no values, no threshold), stay as the template states them. `m`: the
+    template's measurements with their parameter's plausible range (min, max).
+    """
+    truth = truth.copy()
+    kinds = np.tile(claims["kind"].to_numpy(dtype=object), (len(truth), 1))
+    at = m.set_index(["timepoint", "modality", "parameter"]).index
+    for j, claim in enumerate(claims.itertuples(index=False)):
+        if claim.kind not in DIRECTIONS:
+            continue
+        up_word, down_word = DIRECTIONS[claim.kind]
+        rows = np.flatnonzero(at.isin([(claim.timepoint, claim.modality, claim.parameter)]))
+        if up_word == "above":
+            threshold = thresholds.get(claim.criterion)
+            if threshold is None or not len(rows):
+                continue
+            point = np.full(len(truth), float(threshold))
+            reference, touching_is_clear = (point, point, point), True
+        else:
+            before = np.flatnonzero(
+                at.isin([(claim.from_timepoint, claim.modality, claim.parameter)])
+            )
+            if not len(rows) or not len(before):
+                continue
+            earlier = truth[:, key_of_row[before]]
+            reference = (*_stands_for(earlier, before, m), earlier.mean(axis=1))
+            touching_is_clear = False
+        up = _settle(
+            truth, rows, key_of_row, m, reference, touching_is_clear, claim.kind == up_word
+        )
+        kinds[:, j] = np.where(up, up_word, down_word)
+    return truth, kinds
 
 
 def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -452,10 +579,15 @@ def main(argv: list[str] | None = None) -> None:
         "--template", default="data/raw", help="raw folder whose first case gives the shape"
     )
     parser.add_argument(
+        "--config", default=str(CONFIG), help="config.yaml whose thresholds the claims cite"
+    )
+    parser.add_argument(
         "--inconsistencies", type=int, default=0, help="restated values to perturb by 30%%"
     )
     args = parser.parse_args(argv)
-    tables = synthetic_cohort(load_raw(args.template), args.cases, args.seed, args.inconsistencies)
+    thresholds = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))["thresholds"]
+    template = load_raw(args.template)
+    tables = synthetic_cohort(template, args.cases, args.seed, thresholds, args.inconsistencies)
     write_cohort(tables, args.out, args.template, args.seed)
     rows = sum(len(tables[t]) for t in RAW_TABLES if t not in CODEBOOK)
     print(f"wrote {args.cases} synthetic cases ({rows} case rows) to {args.out}")
