@@ -11,9 +11,9 @@ from caserepro import paths
 from caserepro.intervals import printed
 from caserepro.io import csv_bytes
 from caserepro.metrics import (
+    CODED_COLUMNS,
     EXAMINATION,
     INPUT_COLUMNS,
-    KEY_COLUMNS,
     KeyedRows,
     _groups,
     _joined_text,
@@ -155,12 +155,12 @@ def test_metrics_are_deterministic(tables, thresholds):
 
 
 def test_metrics_read_only_the_input_columns_and_coded_keys_alike(tables, thresholds):
-    """The columns `derive_metrics.py` reads, with the key columns categorical as it reads them,
+    """The columns `derive_metrics.py` reads, with the coded columns categorical as it reads them,
     give the same tables as the whole validated tables."""
     expected = {k: csv_bytes(v) for k, v in derive_metrics(tables, thresholds).items()}
     read = {name: tables[name][columns] for name, columns in INPUT_COLUMNS.items()}
     measurements = read["measurements"]
-    for column in KEY_COLUMNS:  # categories in file order, as Parquet's dictionary has them
+    for column in CODED_COLUMNS:  # categories in file order, as Parquet's dictionary has them
         values = measurements[column]
         in_file_order = values.dropna().unique()
         measurements[column] = pd.Categorical(values, categories=in_file_order)
@@ -264,7 +264,7 @@ def test_rows_are_coded_in_text_order_with_ranks_in_time():
     assert keyed.codes["method"][0] == -1  # no method: missing, sorts first
     # 'early' (2020-01) comes before 'late' (2021-06); 'lost' is not in timepoints.csv.
     assert list(keyed.codes["rank"][:5]) == [1, 0, 0, 1, -1]
-    assert list(keyed.text("date")[:5].fillna("?")) == [
+    assert list(keyed.text("date")[:5].astype("str").fillna("?")) == [
         "2021-06",
         "2020-01",
         "2020-01",
@@ -308,7 +308,13 @@ def test_text_joined_with_a_slash_where_a_second_row_exists():
 def test_change_from_baseline_follows_dates_not_names():
     c = change_from_baseline(small_tables())
     assert list(
-        zip(c["case_id"], c["method"].fillna(""), c["parameter"], c["timepoint"], strict=True)
+        zip(
+            c["case_id"],
+            c["method"].astype("str").fillna(""),
+            c["parameter"],
+            c["timepoint"],
+            strict=True,
+        )
     ) == [
         ("A", "m1", "lvef", "t1"),
         ("A", "m1", "lvef", "t2"),
@@ -334,7 +340,13 @@ def test_change_from_baseline_follows_dates_not_names():
 def test_classifications_and_remodelling_of_small_tables(thresholds):
     c = classifications(small_tables(), thresholds)
     assert list(
-        zip(c["timepoint"], c["scheme"], c["method"].fillna(""), c["value"], strict=True)
+        zip(
+            c["timepoint"],
+            c["scheme"],
+            c["method"].astype("str").fillna(""),
+            c["value"],
+            strict=True,
+        )
     ) == [
         ("t1", "blood_pressure", "", "125/85"),  # t2 has no diastolic value: not classified
         ("t1", "lvef_category", "m1", "28"),
@@ -354,3 +366,26 @@ def test_classifications_and_remodelling_of_small_tables(thresholds):
     assert list(r["lvef_rise"]) == [13.0, 15.0, 20.0]
     assert list(r["lv_esv_fall_percent"].fillna(-1)) == [-1, -1, 19.5]
     assert list(r["reverse_remodelling"].astype("object").fillna("?")) == ["?", "?", True]
+
+
+def test_text_joined_with_a_slash_from_coded_text_alike():
+    """Coded (categorical) text, as derive_metrics.py reads it, joins as plain text does."""
+    text = pd.Series(pd.Categorical(["120", "80", "61", "80"], categories=["80", "61", "120", "9"]))
+    joined = _joined_text(text, np.array([0, 2, 0, 3, 0]), np.array([1, -1, 2, 1, 1]))
+    assert list(joined) == ["120/80", "61", "120/61", "80/80", "120/80"]
+    assert isinstance(joined.dtype, pd.CategoricalDtype)
+    assert list(joined.cat.categories) == ["120/80", "61", "120/61", "80/80"]  # each pair once
+
+
+def test_metrics_text_stays_coded_and_writes_as_text(tables, thresholds):
+    """The metrics tables keep their text columns categorical (codes and distinct labels); as
+    text they are the same tables, so the same CSV bytes."""
+    for name, frame in derive_metrics(tables, thresholds).items():
+        coded = [c for c, dtype in frame.dtypes.items() if isinstance(dtype, pd.CategoricalDtype)]
+        assert "case_id" in coded, name
+        as_text = frame.astype(dict.fromkeys(coded, "str"))
+        assert (
+            csv_bytes(frame)
+            == csv_bytes(as_text)
+            == as_text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        ), name

@@ -167,20 +167,29 @@ def _column_text(values: pd.Series) -> pa.Array:
         return pc.if_else(flags, _text("True"), _text("False"))
     if pd.api.types.is_integer_dtype(dtype):
         return pc.cast(pa.array(values, from_pandas=True), pa.large_string())
-    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _coded_text(values)
+    if pd.api.types.is_string_dtype(dtype):
         return _quoted(_string_array(values))
     raise TypeError(f"csv_bytes: column {values.name!r} has dtype {dtype}, which it cannot write")
 
 
 def _string_array(values: pd.Series) -> pa.Array:
-    """Text cells as Arrow strings; categories and other objects as `str()` prints them."""
-    if not isinstance(dtype := values.dtype, pd.CategoricalDtype):
-        try:
-            return pa.array(values, pa.large_string(), from_pandas=True)
-        except (pa.ArrowTypeError, pa.ArrowInvalid):  # objects that are not all strings
-            if not pd.api.types.is_object_dtype(dtype):
-                raise
+    """Text cells as Arrow strings; other objects as `str()` prints them."""
+    try:
+        return pa.array(values, pa.large_string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # objects that are not all strings
+        if not pd.api.types.is_object_dtype(values.dtype):
+            raise
     return pa.array(values.astype("str"), pa.large_string(), from_pandas=True)
+
+
+def _coded_text(values: pd.Series) -> pa.Array:
+    """A categorical column's cells as `str()` prints its categories: each category is formatted
+    (and quoted) once, then taken by each row's code (missing where -1)."""
+    categories = pa.array(values.cat.categories.astype("str"), pa.large_string())
+    codes = values.cat.codes.to_numpy()
+    return pc.take(_quoted(categories), pa.array(codes, mask=codes < 0))
 
 
 def _quoted(text: pa.Array) -> pa.Array:
@@ -251,7 +260,7 @@ def _written_by_arrow(cells: list[pa.Array]) -> memoryview:
     """Cells without quotes, commas or line breaks, as lines, by Arrow's CSV writer (in one pass)."""
     table = pa.table(cells, names=[str(i) for i in range(len(cells))])
     sink = pa.BufferOutputStream()
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 13)
     pa_csv.write_csv(table, sink, options)  # missing cells empty, lines ended by "\n"
     return memoryview(sink.getvalue())
 

@@ -4,7 +4,8 @@ Every function takes the validated tables (and the config's `thresholds`) and re
 table, sorted by its key columns. `derive_metrics` returns them all by file name; they are
 written to `results/metrics/<name>.csv` (names in `caserepro.paths.METRIC_TABLES`). Derived
 numbers are given as a point value and as the interval the printed precision of their inputs
-allows (`_low`, `_high`, see `caserepro.intervals`).
+allows (`_low`, `_high`, see `caserepro.intervals`). Text columns are categorical (a code per
+row and the distinct texts), which `caserepro.io.write_csv` writes as the text they stand for.
 
 Files and their columns:
 
@@ -43,7 +44,7 @@ table_layout.csv), against the first timepoint of the same case, source, modalit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,9 @@ INPUT_COLUMNS = {
 #: The measurements' key columns, coded as integers (see `key_rows`); read as categorical, they
 #: come coded from Parquet's dictionary of each column.
 KEY_COLUMNS = [*EXAMINATION, "parameter"]
+#: The measurements' columns that `derive_metrics.py` reads as categorical: the key columns, and
+#: the printed values (few distinct texts, which classifications.csv repeats).
+CODED_COLUMNS = [*KEY_COLUMNS, "value"]
 
 
 def _citation(group: dict) -> str:
@@ -102,59 +106,56 @@ def _rank_in_group(groups: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class KeyedRows:
-    """Rows of the measurements table with their key columns as integer codes.
+    """Rows of the measurements table (`rows`: their positions in `table`) with their key
+    columns as integer codes.
 
     Grouping and sorting then work on integers instead of text. For each key column,
-    `codes[column]` holds every row's position in `labels[column]`; the labels are sorted, so
-    codes order like the text, and -1 (missing, e.g. no method) sorts first. The `rank` code is
-    the time order of the row's timepoint within its case (`timepoint_order`), -1 where
-    timepoints.csv lacks that timepoint; `visit` is its row in `visits` (for the date).
+    `codes[column]` holds the position in `labels[column]` of every row of the table (not only
+    of these rows: the codes are looked up when needed, so taking rows moves only their
+    positions); the labels are sorted, so codes order like the text, and -1 (missing, e.g. no
+    method) sorts first. Given timepoints, the `rank` code is the time order of the row's
+    timepoint within its case (`timepoint_order`), -1 where timepoints.csv lacks that
+    timepoint, and `date` codes the timepoint's date. Columns coded for these rows only
+    (`with_code`) are in `own`, and follow the rows.
     """
 
     table: pd.DataFrame
     rows: np.ndarray
     codes: dict[str, np.ndarray]
     labels: dict[str, pd.Index]
-    visits: pd.DataFrame | None = None
-    visit: np.ndarray | None = None
+    own: dict[str, np.ndarray] = field(default_factory=dict)
+    #: True where `rows` are all rows of the table, in table order (their codes need no lookup).
+    every_row: bool = False
 
     def take(self, which: np.ndarray) -> KeyedRows:
         """The rows at these positions (or where a boolean mask is true), in that order."""
         if which.dtype == bool:
             which = np.flatnonzero(which)
-        return KeyedRows(
-            self.table,
-            self.rows[which],
-            {column: codes[which] for column, codes in self.codes.items()},
-            self.labels,
-            self.visits,
-            None if self.visit is None else self.visit[which],
-        )
+        own = {column: codes[which] for column, codes in self.own.items()}
+        return KeyedRows(self.table, self.rows[which], self.codes, self.labels, own)
 
     def with_code(self, column: str, codes: np.ndarray, labels: pd.Index) -> KeyedRows:
-        """The same rows with one more coded column."""
-        return KeyedRows(
-            self.table,
-            self.rows,
-            {**self.codes, column: codes},
-            {**self.labels, column: labels},
-            self.visits,
-            self.visit,
-        )
+        """The same rows with one more coded column (`codes`: one per row)."""
+        labels = {**self.labels, column: labels}
+        own = {**self.own, column: codes}
+        return KeyedRows(self.table, self.rows, self.codes, labels, own, self.every_row)
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def text(self, column: str, at: np.ndarray | None = None) -> pd.Series:
-        """A key column's text for each row, or for the rows `at` these positions.
+    def code(self, column: str, at: np.ndarray | None = None) -> np.ndarray:
+        """A coded column's code for each row, or for the rows `at` these positions."""
+        if column in self.own:
+            codes = self.own[column]
+            return codes if at is None else codes[at]
+        if self.every_row:
+            return self.codes[column] if at is None else self.codes[column][at]
+        return self.codes[column][self.rows if at is None else self.rows[at]]
 
-        Missing where the code is -1; `date` comes from the row's visit.
-        """
-        if column == "date":
-            labels, codes = self.visits["date"], self.visit
-        else:
-            labels, codes = self.labels[column], self.codes[column]
-        return pd.Series(_text_at(labels.array, codes if at is None else codes[at]))
+    def text(self, column: str, at: np.ndarray | None = None) -> pd.Series:
+        """A coded column's text for each row, or for the rows `at` these positions, as a
+        categorical (the codes and their labels: no text is copied). Missing where the code is -1."""
+        return coded_text(self.code(column, at), self.labels[column])
 
     def values(self, column: str) -> pd.Series:
         """Any column of the measurements table for these rows."""
@@ -165,7 +166,7 @@ class KeyedRows:
 
         Given the `start` of a key (from `key`), the columns refine it.
         """
-        parts = [(self.codes[column], len(self.labels[column])) for column in columns]
+        parts = [(self.code(column), len(self.labels[column])) for column in columns]
         if start is not None:
             parts.insert(0, (start, int(start.max(initial=0)) + 1))
         return combined_key(parts)
@@ -178,14 +179,9 @@ class KeyedRows:
 def _concat(parts: list[KeyedRows]) -> KeyedRows:
     """The rows of several KeyedRows of one table, one after the other."""
     first = parts[0]
-    return KeyedRows(
-        first.table,
-        np.concatenate([p.rows for p in parts]),
-        {column: np.concatenate([p.codes[column] for p in parts]) for column in first.codes},
-        first.labels,
-        first.visits,
-        np.concatenate([p.visit for p in parts]),
-    )
+    own = {column: np.concatenate([p.own[column] for p in parts]) for column in first.own}
+    rows = np.concatenate([p.rows for p in parts])
+    return KeyedRows(first.table, rows, first.codes, first.labels, own)
 
 
 def key_rows(
@@ -194,23 +190,24 @@ def key_rows(
     timepoints: pd.DataFrame | None = None,
     rows: np.ndarray | None = None,
 ) -> KeyedRows:
-    """The measurements' key `columns` as codes (of `rows`, default all), with time ranks if given timepoints."""
+    """The measurements' key `columns` as codes, for `rows` (default all), with time ranks and
+    dates if given timepoints."""
     codes, labels = {}, {}
     for column in columns:
-        values = measurements[column].array
-        codes[column], labels[column] = sorted_codes(values if rows is None else values[rows])
-    rows = np.arange(len(measurements), dtype=np.int32) if rows is None else rows
-    keyed = KeyedRows(measurements, rows, codes, labels)
-    if timepoints is None:
-        return keyed
-    visits = timepoint_order(timepoints)
-    visit = _lookup_pairs(
-        (_positions_in(visits["case_id"], labels["case_id"]), codes["case_id"]),
-        (_positions_in(visits["timepoint"], labels["timepoint"]), codes["timepoint"]),
-    )
-    rank = np.where(visit >= 0, visits["rank"].to_numpy()[visit], -1).astype(np.int32)
-    keyed = KeyedRows(measurements, rows, codes, labels, visits, visit)
-    return keyed.with_code("rank", rank, pd.RangeIndex(int(rank.max(initial=-1)) + 1))
+        codes[column], labels[column] = sorted_codes(measurements[column].array)
+    every_row = rows is None
+    rows = np.arange(len(measurements), dtype=np.int32) if every_row else rows
+    if timepoints is not None:
+        visits = timepoint_order(timepoints)
+        visit = _lookup_pairs(
+            (_positions_in(visits["case_id"], labels["case_id"]), codes["case_id"]),
+            (_positions_in(visits["timepoint"], labels["timepoint"]), codes["timepoint"]),
+        )
+        rank = np.where(visit >= 0, visits["rank"].to_numpy()[visit], -1).astype(np.int32)
+        codes["rank"], labels["rank"] = rank, pd.RangeIndex(int(rank.max(initial=-1)) + 1)
+        date_codes, labels["date"] = sorted_codes(visits["date"].array)
+        codes["date"] = np.where(visit >= 0, date_codes[visit], -1).astype(np.int32)
+    return KeyedRows(measurements, rows, codes, labels, every_row=every_row)
 
 
 def sorted_codes(values: pd.api.extensions.ExtensionArray) -> tuple[np.ndarray, pd.Index]:
@@ -221,9 +218,13 @@ def sorted_codes(values: pd.api.extensions.ExtensionArray) -> tuple[np.ndarray, 
     factorized, and its labels are its distinct values.
     """
     if isinstance(values, pd.Categorical):
+        # Codes keep the categorical's own (narrow) integer type: less memory to gather.
+        if values.categories.is_monotonic_increasing:  # already in text order: codes as they are
+            return values.codes, values.categories
         labels = values.categories.sort_values()
-        position = np.append(labels.get_indexer(values.categories), -1).astype(np.int32)
-        return position[values.codes], labels  # code -1 (missing) takes the last position
+        position = np.append(labels.get_indexer(values.categories), -1)
+        # Code -1 (missing) takes the last position.
+        return position.astype(values.codes.dtype).take(values.codes), labels
     found, labels = pd.factorize(values, sort=True)
     return found.astype(np.int32), pd.Index(labels)
 
@@ -268,7 +269,9 @@ def _parameter_position(keyed: KeyedRows, parameters: Sequence[str]) -> np.ndarr
     position = np.full(len(labels) + 1, -1, dtype=np.int32)  # the last entry serves code -1
     found = labels.get_indexer(parameters)
     position[found[found >= 0]] = np.flatnonzero(found >= 0)
-    return position[keyed.codes["parameter"]]
+    # (np.take: a faster gather than indexing; small integers: less memory)
+    position = position.astype(np.int8 if len(parameters) < 127 else np.int32)
+    return position.take(keyed.code("parameter"))
 
 
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +348,8 @@ def wide(measurements: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
     """
     rows = np.flatnonzero(measurements["parameter"].isin(parameters).to_numpy())
     keyed = key_rows(measurements, KEY_COLUMNS, rows=rows)
-    return _wide_frame(*_examinations(keyed, parameters), parameters)
+    frame = _wide_frame(*_examinations(keyed, parameters), parameters)
+    return frame.astype(dict.fromkeys(EXAMINATION, "str"))
 
 
 def interval_of(frame: pd.DataFrame, parameter: str) -> Interval:
@@ -432,7 +436,7 @@ def _series_in_time(keyed: KeyedRows) -> tuple[np.ndarray, np.ndarray]:
     each sorted row, the position (in sorted order) of its series' first row: its baseline.
     """
     series = keyed.key(SERIES)
-    rank, n_ranks = keyed.codes["rank"], len(keyed.labels["rank"])
+    rank, n_ranks = keyed.code("rank"), len(keyed.labels["rank"])
     time = np.where(rank < 0, n_ranks, rank)  # unknown timepoints after the last rank
     keyed = keyed.with_code("time", time, pd.RangeIndex(n_ranks + 1))
     order = np.argsort(keyed.key(["time"], start=series), kind="stable")
@@ -446,7 +450,7 @@ def change_from_baseline(
     keyed = _measurement_rows(tables) if keyed is None else keyed
     sources = keyed.labels["source"].get_indexer(table_sources(tables))
     # Rows of the paper's tables at a known timepoint (others have no place in time).
-    keep = np.isin(keyed.codes["source"], sources[sources >= 0]) & (keyed.codes["rank"] >= 0)
+    keep = np.isin(keyed.code("source"), sources[sources >= 0]) & (keyed.code("rank") >= 0)
     pairs = keyed.take(keep)
     order, baseline = _series_in_time(pairs)
     pairs = pairs.take(order)
@@ -599,27 +603,36 @@ def classifications(
 
 
 def _joined_text(text: pd.Series, first: np.ndarray, second: np.ndarray) -> pd.Series:
-    """The text at rows `first`, followed by '/' and the text at rows `second` where not -1."""
-    first_text = pa.array(_text_at(text.array, first))
-    second_text = pa.array(_text_at(text.array, second))  # missing where -1
+    """The text at rows `first`, followed by '/' and the text at rows `second` where not -1,
+    as a categorical: each distinct pair of texts is joined once."""
+    values, rows = text.array, np.concatenate([first, second])
+    if isinstance(values, pd.Categorical):  # as derive_metrics.py reads it: coded already
+        codes, categories = np.where(rows >= 0, values.codes[rows], -1), values.categories
+    else:
+        codes, categories = pd.factorize(values.take(rows, allow_fill=True))
+    first_code, second_code = codes[: len(first)].astype(np.int64), codes[len(first) :]
+    size = len(categories) + 1
+    pair, pairs = pd.factorize((first_code + 1) * size + (second_code + 1))
+    labels = pa.array(categories, pa.large_string())
+    first_text = pc.take(labels, pa.array(pairs // size - 1, mask=pairs // size == 0))
+    second_text = pc.take(labels, pa.array(pairs % size - 1, mask=pairs % size == 0))
     # A missing second part is skipped, with its '/'.
     slash = pa.scalar("/", type=first_text.type)
     joined = pc.binary_join_element_wise(first_text, second_text, slash, null_handling="skip")
-    return pd.Series(pd.array(joined, dtype="str"))
+    return _texts(joined, pair)
 
 
-def _texts(labels: list[str], codes: np.ndarray) -> pd.Series:
-    """Text column from a few labels and one code per row."""
-    return pd.Series(_text_at(pd.array(labels, dtype="str"), codes))
+def _texts(labels: Sequence[str] | pa.Array, codes: np.ndarray) -> pd.Series:
+    """Text column from labels (some may be equal) and one code per row, as a categorical."""
+    position, distinct = pd.factorize(pd.array(labels, dtype="str"))
+    return coded_text(np.append(position, -1)[codes], pd.Index(distinct))
 
 
-def _text_at(
-    text: pd.api.extensions.ExtensionArray, positions: np.ndarray
-) -> pd.arrays.ArrowStringArray:
-    """The text at these positions, missing where a position is -1 (one Arrow take, which
-    gathers from int32 positions faster than pandas' take)."""
-    taken = pc.take(pa.array(text), pa.array(positions, mask=positions < 0))
-    return pd.array(taken, dtype="str")
+def coded_text(codes: np.ndarray, labels: pd.Index) -> pd.Series:
+    """A text column as a categorical: each row's code into the distinct `labels` (-1: missing).
+
+    The metrics tables keep their text coded; the CSV writer formats each label once."""
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(labels)))
 
 
 def remodelling(
@@ -633,7 +646,7 @@ def remodelling(
     order, baseline = _series_in_time(pairs)
     pairs = pairs.take(order)
     value = pairs.values("value_num").to_numpy()
-    timepoint = pairs.codes["timepoint"]
+    timepoint = pairs.code("timepoint")
     pairs = pairs.with_code("baseline_timepoint", timepoint[baseline], pairs.labels["timepoint"])
     later = timepoint != timepoint[baseline]
     pairs, value, baseline_value = pairs.take(later), value[later], value[baseline][later]
