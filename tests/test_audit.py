@@ -12,9 +12,9 @@ import pytest
 from caserepro import paths
 from caserepro.audit import (
     CHECKS,
+    CODED_COLUMNS,
     COLUMNS,
     INPUT_COLUMNS,
-    KEY_COLUMNS,
     VERDICTS,
     AuditReport,
     Cohort,
@@ -23,12 +23,14 @@ from caserepro.audit import (
     _encode,
     _take_sorted,
     audit,
+    by_case,
     check_ages,
     check_bsa,
     check_claims,
     check_heart_rate,
     check_repeated_values,
     check_volumes,
+    g_texts,
     interval_texts,
     joined_words,
     matches,
@@ -255,6 +257,38 @@ def test_numbers_print_with_up_to_four_decimals():
     ]
 
 
+def test_g_texts_are_what_python_prints_with_g():
+    rng = np.random.default_rng(3)
+    edges = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-4, 9.99999e-5, 999999.4, 999999.5, 1e6]
+    values = np.concatenate(
+        [
+            edges,
+            np.round(rng.normal(0, 100, 2000), 4),  # six or more significant digits
+            np.round(rng.normal(0, 1e-3, 500), 6),  # small: some with an exponent
+            np.round(rng.uniform(0, 1e7, 500), 2),  # large: some with an exponent
+        ]
+    )
+    assert g_texts(values).to_pylist() == [f"{value:g}" for value in values.tolist()]
+    assert g_texts(np.array([1e-5, 123456.5, 77.0])).to_pylist() == ["1e-05", "123456", "77"]
+
+
+def test_by_case_builds_each_rows_text_from_the_last_case_that_holds():
+    built = []
+
+    def words(prefix: str):
+        def new(rows: np.ndarray) -> pa.Array:
+            built.append((prefix, rows.tolist()))
+            return pa.array([f"{prefix}{row}" for row in rows], pa.large_string())
+
+        return new
+
+    first, second = np.array([1, 1, 0, 0, 1], bool), np.array([0, 1, 0, 1, 0], bool)
+    texts = by_case(5, (first, words("a")), (second, words("b")))
+    assert texts.to_pylist() == ["a0", "b1", "", "b3", "a4"]
+    assert built == [("a", [0, 4]), ("b", [1, 3])]  # built only for the rows that keep them
+    assert by_case(0, (np.zeros(0, bool), words("c"))).to_pylist() == []
+
+
 def test_intervals_print_as_range_value_or_one_sided_bound():
     lo = np.array([19.5, np.nan, 1.23456, 3.0, np.nan, 123456.7, 19.5])
     hi = np.array([20.5, 5.0, np.nan, 3.00001, np.nan, 123456.8, 20.5])
@@ -286,12 +320,18 @@ def test_matches_pairs_rows_like_an_inner_merge():
 
 
 def test_ranked_pairs_refer_each_row_to_rows_of_earlier_rank_in_its_group():
-    keys = np.array([5, 5, 5, 7, 7, 9])  # sorted keys of rows 10..15
-    rows = np.array([10, 11, 12, 13, 14, 15])
-    rank = np.zeros(16, dtype=int)
-    rank[10:16] = [2, 0, 2, 1, 1, 0]  # rows 10 and 12 rank alike; so do 13 and 14
+    keys = np.array([5, 5, 5, 5, 7, 7, 9])  # sorted keys of rows 10..16, by rank within a key
+    rows = np.array([11, 16, 10, 12, 13, 14, 15])
+    rank = np.zeros(17, dtype=int)
+    rank[10:17] = [2, 0, 2, 1, 1, 0, 1]  # rows 10 and 12 rank alike; so do 13 and 14
     row, ref = ranked_pairs(keys, rows, rank)
-    assert sorted(zip(row.tolist(), ref.tolist(), strict=True)) == [(10, 11), (12, 11)]
+    assert sorted(zip(row.tolist(), ref.tolist(), strict=True)) == [
+        (10, 11),
+        (10, 16),
+        (12, 11),
+        (12, 16),
+        (16, 11),
+    ]
 
 
 def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):
@@ -362,7 +402,7 @@ def test_the_audit_reads_only_its_input_columns(tables, config):
 def test_the_audit_is_the_same_from_key_columns_read_as_categorical(tables, config):
     coded = dict(tables)
     measurements = tables["measurements"].copy()
-    for column in KEY_COLUMNS:  # categories in reverse order, one unused, as Parquet may give
+    for column in CODED_COLUMNS:  # categories in reverse order, one unused, as Parquet may give
         values = measurements[column]
         categories = [*sorted(values.dropna().unique(), reverse=True), "zz-unused"]
         measurements[column] = pd.Categorical(values, categories=categories)

@@ -100,6 +100,9 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
 }
+#: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
+#: codes come from Parquet's dictionaries, and a text is built only for the rows that show it.
+CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier"]
 #: Decimals of expected_low / expected_high in the output.
 ROUND = 4
 
@@ -176,44 +179,84 @@ def on_rows(texts: pa.Array, where: np.ndarray, new: Callable[[np.ndarray], Piec
     return pc.replace_with_mask(texts, pa.array(np.asarray(where, dtype=bool)), _arrow(new(rows)))
 
 
+def by_case(n: int, *cases: tuple[np.ndarray, Callable[[np.ndarray], Piece]]) -> pa.Array:
+    """Texts of n rows from cases (where, new): the rows where `where` holds get `new(rows)`,
+    built for those rows only; a later case wins over an earlier one; '' where none holds."""
+    case = np.full(n, -1)
+    for k, (where, _) in enumerate(cases):
+        case[np.asarray(where, dtype=bool)] = k
+    pieces, position, taken = [pa.array([""], TEXT)], np.zeros(n, dtype=np.int64), 1
+    for k, (_, new) in enumerate(cases):
+        rows = np.flatnonzero(case == k)
+        if len(rows):
+            position[rows] = taken + np.arange(len(rows))
+            pieces.append(_arrow(new(rows)))
+            taken += len(rows)
+    return pa.concat_arrays(pieces).take(position)
+
+
 def text_series(texts: Piece) -> pd.Series:
     """A pandas `str` column from Arrow texts."""
     return pd.Series(pd.array(_arrow(texts), dtype=_STR))
 
 
-def _each_distinct(
-    values: np.ndarray, text: Callable[[float], str]
-) -> tuple[np.ndarray, list[str]]:
-    """Codes of the values and `text` of each distinct value (called once per distinct value).
+def _each_distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the values and the distinct values (each once, in order of first appearance).
 
     Factorising the bit patterns keeps -0.0 apart from 0.0 (they print differently) and needs no
     special case for missing values.
     """
     codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
-    return codes, [text(v) for v in bits.view(np.float64).tolist()]
+    return codes, bits.view(np.float64)
 
 
-def _number(value: float) -> str:
-    return "" if value != value else f"{value:g}"
+#: Where Python's `:g` writes a number without an exponent (and 0): 1e-4 <= |x| < 1e6.
+_G_PLAIN_MIN, _G_PLAIN_BELOW = 1e-4, 1e6
+
+
+def g_texts(values: np.ndarray) -> pa.Array:
+    """Numbers as Python's `f"{value:g}"` writes them ('23.0769', '20', '-0', '1e+06', 'nan').
+
+    Where `:g` writes no exponent and the number has at most six significant digits (its
+    precision), Arrow's shortest digits are the same text; the others (rare) are formatted by
+    Python.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    text = pc.cast(pa.array(values), TEXT)
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        plain = (size == 0) | ((size >= _G_PLAIN_MIN) & (size < _G_PLAIN_BELOW))  # NaN: no
+    digits = pc.utf8_length(pc.utf8_trim(pc.replace_substring(text, ".", ""), "-0"))
+    unusual = ~(plain & (digits.to_numpy(zero_copy_only=False) <= 6))
+    if not unusual.any():
+        return text
+    python = pa.array([f"{value:g}" for value in values[unusual].tolist()], TEXT)
+    return pc.replace_with_mask(text, pa.array(unusual), python)
+
+
+def _number_words(distinct: np.ndarray) -> pa.Array:
+    """`g_texts` of numbers, '' where missing."""
+    return pc.if_else(pa.array(np.isnan(distinct)), pa.scalar("", TEXT), g_texts(distinct))
 
 
 def number_texts(values: np.ndarray) -> pa.Array:
     """Numbers for a detail text: up to four decimals, no trailing zeros ('23.0769', '20', 'inf')."""
-    codes, words = _each_distinct(np.round(np.asarray(values, dtype=np.float64), ROUND), _number)
-    return pa.array(words, TEXT).take(codes)
+    codes, distinct = _each_distinct(np.round(np.asarray(values, dtype=np.float64), ROUND))
+    return _number_words(distinct).take(codes)
 
 
 def interval_texts(lo: np.ndarray, hi: np.ndarray) -> pa.Array:
     """'[lo, hi]' for a detail text; the value alone where both ends print alike; '< hi' or
     '> lo' where one end is missing; '' where both are."""
     n = len(lo)
-    codes, words = _each_distinct(np.round(np.concatenate([lo, hi]), ROUND), _number)
-    same_word, _ = pd.factorize(np.array(words, dtype=object))
-    blank = np.array([word == "" for word in words], dtype=bool)
+    codes, distinct = _each_distinct(np.round(np.concatenate([lo, hi]), ROUND))
+    dictionary = _number_words(distinct)
+    same_word = pc.dictionary_encode(dictionary).indices.to_numpy(zero_copy_only=False)
+    blank = np.isnan(distinct)
     # One text per distinct pair of ends, spread over the rows.
-    pair, pairs = pd.factorize(codes[:n].astype(np.int64) * len(words) + codes[n:])
-    lo_code, hi_code = np.divmod(pairs, len(words))
-    dictionary = pa.array(words, TEXT)
+    size = len(distinct)
+    pair, pairs = pd.factorize(codes[:n].astype(np.int64) * size + codes[n:])
+    lo_code, hi_code = np.divmod(pairs, size)
     lo_text, hi_text = dictionary.take(lo_code), dictionary.take(hi_code)
     text = choose(
         same_word[lo_code] == same_word[hi_code], lo_text, concat("[", lo_text, ", ", hi_text, "]")
@@ -246,29 +289,26 @@ def joined_words(
 
 def _encode(*columns: pd.Series) -> tuple[pa.Array, list[np.ndarray]]:
     """The sorted vocabulary of text columns, and each column as codes into it (-1: missing)."""
-    encoded = [_dictionary(column) for column in columns]
-    words = pc.unique(pa.concat_arrays([column.chunks[0].dictionary for column in encoded]))
+    coded = [_dictionary(column) for column in columns]
+    words = pc.unique(pa.concat_arrays([dictionary for dictionary, _ in coded]))
     words = words.take(pc.sort_indices(words))  # by code point, as Python sorts text
     codes = []
-    for column in encoded:
-        dictionary = column.chunks[0].dictionary
+    for dictionary, indices in coded:
         position = pc.index_in(dictionary, value_set=words).to_numpy(zero_copy_only=False)
-        code_of = pa.array(np.append(position, -1).astype(np.int32))  # the last: missing
-        indices = [pc.fill_null(chunk.indices, len(dictionary)) for chunk in column.chunks]
-        codes.append(pc.take(code_of, pa.chunked_array(indices, pa.int32())).to_numpy())
+        code_of = np.append(position, -1).astype(np.int32)  # the last, at index -1: missing
+        codes.append(code_of[indices])
     return words, codes
 
 
-def _dictionary(column: pd.Series) -> pa.ChunkedArray:
-    """A text column dictionary-encoded by Arrow, every chunk with the same dictionary.
+def _dictionary(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """A text column's distinct texts (Arrow's dictionary) and each row's position among them
+    (-1: missing).
 
-    A categorical column (the measurements' `KEY_COLUMNS`, read from Parquet's dictionaries) is
+    A categorical column (the measurements' `CODED_COLUMNS`, read from Parquet's dictionaries) is
     coded already: its categories are the dictionary."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        indices = pa.array(codes.astype(np.int32), mask=codes < 0)
         words = pa.array(column.cat.categories.to_numpy(dtype=object), TEXT)
-        return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, words)])
+        return words, column.cat.codes.to_numpy()
     texts = pa.array(column, TEXT) if column.dtype == object else pa.array(column.array)
     if isinstance(texts, pa.Array):
         texts = pa.chunked_array([texts])
@@ -278,9 +318,10 @@ def _dictionary(column: pd.Series) -> pa.ChunkedArray:
         texts = pa.chunked_array([pa.array([], TEXT)])
     encoded = pc.dictionary_encode(texts)
     first = encoded.chunks[0].dictionary
-    if all(chunk.dictionary.equals(first) for chunk in encoded.chunks):
-        return encoded
-    return encoded.unify_dictionaries()
+    if not all(chunk.dictionary.equals(first) for chunk in encoded.chunks):
+        encoded = encoded.unify_dictionaries()
+    indices = pc.fill_null(pa.chunked_array([chunk.indices for chunk in encoded.chunks]), -1)
+    return encoded.chunks[0].dictionary, indices.to_numpy()
 
 
 def matches(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,6 +387,11 @@ class Cohort:
         stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
         self.m_lo, self.m_hi = stands_for.lo.to_numpy(), stands_for.hi.to_numpy()
         self._timeline_key = pd.Index(self._moment(self.timeline_case, self.timeline_timepoint))
+        # Which source is the reference for a value printed twice: the paper's tables first,
+        # then the other sources in alphabetical order (one rank per source code).
+        n_sources = len(self.sources)
+        is_table = np.isin(self.sources.to_pylist(), table_sources(tables))
+        self.source_rank = np.where(is_table, 0, n_sources) + np.arange(n_sources)
         self._rank = t["rank"].to_numpy(dtype=np.int64)
 
     def _moment(self, case: np.ndarray, timepoint: np.ndarray) -> np.ndarray:
@@ -368,11 +414,22 @@ class Cohort:
 
     def m_text(self, column: str, rows: np.ndarray) -> pa.Array:
         """Texts of a measurement column at rows (missing where the row is -1)."""
-        return take(self._m_texts[column], rows)
+        texts, codes = self._m_texts[column]
+        if codes is None:
+            return take(texts, rows)
+        rows = np.asarray(rows)
+        return take(texts, np.where(rows >= 0, codes[rows], -1))  # the distinct texts' codes
 
     @cached_property
-    def _m_texts(self) -> dict[str, pa.Array]:
-        return {name: _arrow(self.measurements[name]) for name in ("value", "qualifier")}
+    def _m_texts(self) -> dict[str, tuple[pa.Array, np.ndarray | None]]:
+        """The value and qualifier columns: (distinct texts, codes) where read as categorical
+        (`CODED_COLUMNS`), else (texts, None)."""
+        out = {}
+        for name in ("value", "qualifier"):
+            column = self.measurements[name]
+            coded = isinstance(column.dtype, pd.CategoricalDtype)
+            out[name] = _dictionary(column) if coded else (_arrow(column), None)
+        return out
 
     def shown(self, rows: np.ndarray) -> pa.Array:
         """Measurement values as the paper shows them: the qualifier, if any, then the value."""
@@ -388,10 +445,11 @@ class Cohort:
     def value_groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Measurement rows by case, parameter, timepoint and modality: (sorted keys, rows).
 
-        The rows are listed by key, in table order within a key.
+        The rows are listed by key, then by the rank of their source (`source_rank`), then in
+        table order.
         """
         key = self.value_key(self.m_case, self.m_parameter, self.m_timepoint, self.m_modality)
-        order = np.argsort(key, kind="stable")
+        order = ordered_by(key, self.source_rank[self.m_source])
         return key[order], order
 
     def value_key(
@@ -505,8 +563,8 @@ def _with_gap_texts(
     """The details, with '; gap ...' after those of minor or inconsistent checks."""
 
     def text(rows: np.ndarray) -> pa.Array:
-        codes, words = _each_distinct(np.round(100 * relative[rows], 2), lambda v: f"{v:g}")
-        percent = pa.array(words, TEXT).take(codes)
+        codes, distinct = _each_distinct(np.round(100 * relative[rows], 2))
+        percent = g_texts(distinct).take(codes)
         return choose(
             distance[rows] == 0,
             "; the intervals only touch at an end (neighbouring values)",
@@ -517,17 +575,20 @@ def _with_gap_texts(
     return on_rows(detail, flagged, lambda rows: concat(detail.take(rows), text(rows)))
 
 
+#: The verdicts' words, taken by verdict code.
+_VERDICT_WORDS = pa.array(VERDICTS, TEXT)
+
+
 def _frame(columns: dict[str, object], n: int) -> pd.DataFrame:
-    """Check rows with the output's column types: texts `str`; verdict and method objects."""
+    """Check rows with the output's column types: numbers float, every other column `str`
+    (verdict: codes into `VERDICTS`; method: missing where blank)."""
     out = {}
     for name in COLUMNS:
         value = columns[name]
         if name in ("expected_low", "expected_high"):
             out[name] = np.round(np.asarray(value, dtype=np.float64), ROUND)
         elif name == "verdict":
-            out[name] = pd.Series(np.array(VERDICTS, dtype=object)[value], dtype=object)
-        elif name == "method":
-            out[name] = pd.Series(value, dtype=object)
+            out[name] = text_series(_VERDICT_WORDS.take(np.asarray(value)))
         else:
             out[name] = text_series(repeat(value, n) if isinstance(value, str) else value)
     return pd.DataFrame(out)
@@ -552,11 +613,10 @@ def _rows(
         verdict = np.where(capped, MINOR, verdict)
         soft = "; would be inconsistent, but these need not agree (soft check: minor at most)"
         detail = on_rows(detail, capped, lambda rows: concat(detail.take(rows), soft))
-    method_names = np.array([*cohort.methods.to_pylist(), np.nan], dtype=object)  # -1: NaN
     columns = {
         "check": check,
         **at,
-        "method": method_names[at["method"]],
+        "method": take(cohort.methods, at["method"]),  # missing where blank (-1)
         "reported": reported_text,
         "expected_low": expected[0],
         "expected_high": expected[1],
@@ -874,20 +934,18 @@ def ranked_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every pair (row, ref) of rows with the same key where ref ranks strictly before row.
 
-    `keys` are sorted and `rows` the rows they belong to; `rank` is indexed by row.
+    `keys` are sorted and `rows` the rows they belong to, listed by rank within a key; `rank`
+    is indexed by row.
     """
+    starts = np.flatnonzero(run_firsts(keys))
+    sizes = np.diff(np.append(starts, len(keys)))
+    shared = np.repeat(sizes > 1, sizes)  # a key of one row has no pairs
+    keys, rows = keys[shared], rows[shared]
     new_key = run_firsts(keys)
-    group = np.cumsum(new_key) - 1
-    shared = np.bincount(group)[group] > 1
-    rows, group = rows[shared], group[shared]
-    by_rank = ordered_by(group, rank[rows])
-    rows, group = rows[by_rank], group[by_rank]
-    rows_rank = rank[rows]
-    new_group = run_firsts(group)
-    group_start = run_starts(new_group)
-    rank_start = run_starts(new_group | run_firsts(rows_rank))
-    # a row's references: from its group's first row up to the first row of its own rank
-    row, ref = _expand(group_start, rank_start - group_start, rows)
+    key_start = run_starts(new_key)
+    rank_start = run_starts(new_key | run_firsts(rank[rows]))
+    # a row's references: from its key's first row up to the first row of its own rank
+    row, ref = _expand(key_start, rank_start - key_start, rows)
     return rows[row], ref
 
 
@@ -902,9 +960,7 @@ def check_repeated_values(
     """
     cohort = _cohort(tables, cohort)
     n_sources = len(cohort.sources)
-    is_table = np.isin(cohort.sources.to_pylist(), table_sources(tables))
-    source_rank = np.where(is_table, 0, n_sources) + np.arange(n_sources)
-    rank = source_rank[cohort.m_source]
+    rank = cohort.source_rank[cohort.m_source]
     row, ref = ranked_pairs(*cohort.value_groups, rank)
 
     method, method_ref = cohort.m_method[row], cohort.m_method[ref]
@@ -1112,29 +1168,34 @@ def _claim_values(
         of = claim[start]
         lo[of] = np.fmin.reduceat(cohort.m_lo[row], start)
         hi[of] = np.fmax.reduceat(cohort.m_hi[row], start)
-        min_row[of] = _extreme_rows(cohort, row, start, lowest=True)
-        max_row[of] = _extreme_rows(cohort, row, start, lowest=False)
+        min_row[of], max_row[of] = _extreme_rows(cohort, row, start)
     asked = with_sources[claim]
     sources = joined_words(claim[asked], n, source[asked], cohort.sources, "; ")
     vmin, vmax = values_at(cohort.m_value, min_row), values_at(cohort.m_value, max_row)
     return ClaimValues(lo, hi, vmin, vmax, min_row, max_row, sources)
 
 
-def _extreme_rows(cohort: Cohort, row: np.ndarray, start: np.ndarray, lowest: bool) -> np.ndarray:
+def _extreme_rows(
+    cohort: Cohort, row: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For runs of measurement rows (each from a `start` to the next): the row of the lowest
-    value, or of the highest (a missing value counts as highest); ties go to the first source
-    alphabetically, then the first row, for the lowest, and to the last for the highest."""
+    value and the row of the highest (a missing value counts as highest); ties go to the first
+    source alphabetically, then the first row, for the lowest, and to the last for the highest."""
     value = cohort.m_value[row]
-    extreme = (np.fmin if lowest else np.maximum).reduceat(value, start)  # maximum: NaN wins
-    at = np.repeat(extreme, np.diff(np.r_[start, len(row)]))
-    hit = (value == at) | (np.isnan(value) & np.isnan(at))
+    size = np.diff(np.append(start, len(row)))
     n = len(cohort.m_value)
     place = cohort.m_source[row].astype(np.int64) * n + row  # source, then row, as one number
-    if lowest:
-        place = np.minimum.reduceat(np.where(hit, place, np.iinfo(np.int64).max), start)
-    else:
-        place = np.maximum.reduceat(np.where(hit, place, np.iinfo(np.int64).min), start)
-    return place % n
+    rows = []
+    for lowest in (True, False):
+        extreme = (np.fmin if lowest else np.maximum).reduceat(value, start)  # maximum: NaN wins
+        at = np.repeat(extreme, size)
+        hit = (value == at) | (np.isnan(value) & np.isnan(at))
+        if lowest:
+            best = np.minimum.reduceat(np.where(hit, place, np.iinfo(np.int64).max), start)
+        else:
+            best = np.maximum.reduceat(np.where(hit, place, np.iinfo(np.int64).min), start)
+        rows.append(best % n)
+    return rows[0], rows[1]
 
 
 def _thresholds(criterion: pd.Series, flat: dict[str, object], suffix: str) -> np.ndarray:
@@ -1220,8 +1281,7 @@ def check_claims(
     expected_low = np.where(is_range, elsewhere.vmin, expected_low)
     expected_high = np.where(is_range, elsewhere.vmax, expected_high)
     reported = on_rows(shown, is_range, lambda at: concat(stated_low(at), "-", stated_high(at)))
-    detail = on_rows(
-        repeat("", n),
+    range_detail = (
         is_range,
         lambda at: concat(
             "stated ",
@@ -1250,8 +1310,7 @@ def check_claims(
     expected_low = np.where(is_change, change_lo, expected_low)
     expected_high = np.where(is_change, change_hi, expected_high)
     reported = on_rows(reported, is_change, kind_at)
-    detail = on_rows(
-        detail,
+    change_detail = (
         is_change,
         lambda at: concat(
             "from ",
@@ -1297,8 +1356,7 @@ def check_claims(
         ],
         TEXT,
     )
-    detail = on_rows(
-        detail,
+    bound_detail = (
         checkable,
         lambda at: concat(
             "values ",
@@ -1321,8 +1379,7 @@ def check_claims(
     )
     no_definition = is_bound & ~has_crit
     unknown = is_bound & has_crit & ~has_threshold
-    detail = on_rows(
-        detail,
+    no_definition_detail = (
         no_definition,
         lambda at: concat(
             "no cited definition of '",
@@ -1332,14 +1389,12 @@ def check_claims(
             " (criterion blank): not checked",
         ),
     )
-    detail = on_rows(
-        detail,
+    unknown_detail = (
         unknown,
         lambda at: concat("criterion '", criterion_at(at), "' is not in config thresholds"),
     )
     missing = no_data & ~no_definition & ~unknown & ~is_change
-    detail = on_rows(
-        detail,
+    missing_detail = (
         missing,
         lambda at: concat(
             "no value of ",
@@ -1348,6 +1403,15 @@ def check_claims(
             timepoint_at(at),
             " from a source other than the claim's",
         ),
+    )
+    detail = by_case(
+        n,
+        range_detail,
+        change_detail,
+        bound_detail,
+        no_definition_detail,
+        unknown_detail,
+        missing_detail,  # where a claim has no data, that is what its detail says
     )
     verdict = np.where(no_definition | unknown | missing, NOT_CHECKABLE, verdict)
 
@@ -1378,7 +1442,7 @@ def check_claims(
         "expected_high": expected_high[order],
         "verdict": verdict[order],
         "detail": detail,
-        "method": np.full(n, pd.NA, dtype=object),
+        "method": pa.nulls(n, TEXT),
         "against": against.take(order),
     }
     return _frame(out, n)
@@ -1480,7 +1544,7 @@ def _flagged_lines(checks: pd.DataFrame, flagged: np.ndarray) -> pa.Array:
 
     def column(name: str) -> pa.Array:
         values = checks[name]
-        if values.dtype == object:  # verdict, method: Python objects, NaN or NA where blank
+        if values.dtype == object:  # Python objects (a frame not built by `audit`), NaN or NA
             return _arrow(pd.Series(values.to_numpy()[flagged], dtype=object).astype("str"))
         return _take_sorted(pa.array(values), flagged)
 

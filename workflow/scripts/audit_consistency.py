@@ -1,13 +1,13 @@
 """Audit the paper's numbers against one another; write the checks (CSV) and a Markdown summary."""
 
-from caserepro.audit import INPUT_COLUMNS, KEY_COLUMNS, run_audit
+from caserepro.audit import CODED_COLUMNS, INPUT_COLUMNS, run_audit
 from caserepro.io import read_tables, write_csv, write_text
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 inputs = {name: path for name, path in snakemake.input.items() if name in INPUT_COLUMNS}
-tables = read_tables(  # only what the audit reads, its keys coded by Parquet's dictionaries
-    inputs, columns=INPUT_COLUMNS, categorical={"measurements": KEY_COLUMNS}
+tables = read_tables(  # only what the audit reads, its texts coded by Parquet's dictionaries
+    inputs, columns=INPUT_COLUMNS, categorical={"measurements": CODED_COLUMNS}
 )
 report = run_audit(
     tables, {"thresholds": snakemake.params.thresholds, "audit": snakemake.params.audit}
