@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from caserepro import raw
 from caserepro.errors import RawDataError
 from caserepro.raw import WHITESPACE, _read_plainly, read_raw_csv, read_raw_table
 
@@ -94,3 +96,25 @@ def test_a_carriage_return_alone_inside_a_row_is_refused(tmp_path):
     assert [(p.line, p.check) for p in caught.value.problems] == [
         (3, "file is well-formed CSV (no carriage return alone inside a row)")
     ]
+
+
+def test_a_file_read_in_many_blocks_gives_the_same_table(tmp_path, monkeypatch):
+    rows = "".join(f"c{i % 7}, {i % 3} ,{'' if i % 5 else 'x'}\n" for i in range(5000))
+    path = write(tmp_path, ("a,b,c\n" + rows).encode())
+    whole = read_raw_table(path)
+    monkeypatch.setattr(raw, "_BLOCK_BYTES", 1 << 10)  # about a hundred blocks, each coded alone
+    split = read_raw_table(path)
+    pd.testing.assert_frame_equal(split.coded, whole.coded)
+    assert split.frame["b"].tolist()[:4] == ["0", "1", "2", "0"]
+    assert split.frame["c"].isna().tolist()[:6] == [False, True, True, True, True, False]
+    assert list(split.coded["a"].cat.categories) == [f"c{i}" for i in range(7)]
+
+
+def test_a_cell_not_utf8_in_a_later_block_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(raw, "_BLOCK_BYTES", 1 << 10)
+    data = b"a,b\n" + b"1,x\n" * 2000 + b"2,caf\xe9\n"
+    assert _read_plainly(write(tmp_path, data), "t") is None
+    with pytest.raises(RawDataError) as caught:
+        read_raw_csv(write(tmp_path, data), "t.csv")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (2002, "b")

@@ -13,6 +13,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +158,7 @@ def _header_problems(header: list[str], name: str) -> list[Problem]:
     ]
 
 
-def _read_carefully(data: bytes, name: str) -> pa.Table:
+def _read_carefully(data: bytes, name: str) -> pd.DataFrame:
     """The raw table of `data` (its byte-order mark removed), checking every way it can be malformed
     in order (encoding, emptiness, header, shape); RawDataError naming the first kind found."""
     # Decoding checks the whole file is UTF-8; the text itself is only read for the header and
@@ -182,14 +183,15 @@ def _read_carefully(data: bytes, name: str) -> pa.Table:
         raise RawDataError(
             [Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")]
         )
-    return table
+    return _coded(table)
 
 
-def _read_plainly(path: Path, name: str) -> pa.Table | None:
-    """The raw table in `path` when the file is plainly well-formed, read without decoding or
-    even holding all of it (pyarrow checks every cell is UTF-8 as it parses); None at the first
-    oddity, which `_read_carefully` then names. The header must be one line of plain or plainly
-    quoted names, so that its first line is its first CSV row for the csv module and pyarrow."""
+def _read_plainly(path: Path, name: str) -> pd.DataFrame | None:
+    """The raw table in `path` (see `_coded`) when the file is plainly well-formed, read without
+    decoding or even holding all of it (each distinct cell is checked to be UTF-8); None at the
+    first oddity, which `_read_carefully` then names. The header must be one line of plain or
+    plainly quoted names, so that its first line is its first CSV row for the csv module and
+    pyarrow."""
     with path.open("rb") as file:
         first = file.readline(_LONGEST_HEADER).removeprefix(UTF8_BOM)
     first = first.removesuffix(b"\n").removesuffix(b"\r")
@@ -204,71 +206,86 @@ def _read_plainly(path: Path, name: str) -> pa.Table | None:
         return None
     try:
         table = _parse(path, header)  # the header row, byte-order mark included, is skipped
-    except pa.ArrowException:
+        parsed = table.schema.names == header and set(table.schema.types) == {_CELLS}
+        return _coded(table) if parsed and table.num_rows > 0 else None
+    except pa.ArrowException:  # malformed, or a cell that is not UTF-8
         return None
-    # Only cells read as text were checked to be UTF-8.
-    as_text = table.schema.names == header and set(table.schema.types) == {pa.large_string()}
-    return table if as_text and table.num_rows > 0 else None
+
+
+#: How each cell is parsed: as bytes, each distinct value held once per block of the file. So
+#: the cells are never all held as text (only each column's distinct values are, once checked
+#: to be UTF-8: see `_categorical_cells`).
+_CELLS = pa.dictionary(pa.int32(), pa.binary())
+#: Bytes of the file parsed at a time (one block per core at a time): each block of a column
+#: holds its own distinct values, which are then unified, so fewer blocks mean less to unify.
+_BLOCK_BYTES = 16 << 20
 
 
 def _parse(source: Path | bytes, header: list[str]) -> pa.Table:
-    """Every data row of a file (or its bytes) as text cells named by `header`; ArrowInvalid if
-    malformed."""
+    """Every data row of a file (or its bytes) as cells named by `header` (see `_CELLS`);
+    ArrowInvalid if malformed."""
     return pacsv.read_csv(
         str(source) if isinstance(source, Path) else io.BytesIO(source),
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_BLOCK_BYTES),
         convert_options=pacsv.ConvertOptions(
-            # large_string is what pandas keeps text in: no conversion later.
-            column_types={column: pa.large_string() for column in header},
+            column_types=dict.fromkeys(header, _CELLS),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
 
 
-def _distinct_cells(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, pd.Categorical]:
-    """A column's cells trimmed (blank cells missing), and the same as a categorical: its distinct
-    values and, for each row, which one it holds (-1 for missing). Trims each distinct value once."""
-    encoded = pc.dictionary_encode(column)  # every chunk shares the final dictionary
-    indices = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks])
-    values = encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], column.type)
+def _coded(table: pa.Table) -> pd.DataFrame:
+    """A parsed table (see `_parse`) with every column categorical (see `_categorical_cells`);
+    ArrowInvalid if a cell is not UTF-8 text."""
+    # Columns are independent and pyarrow releases the GIL: one column per core at a time.
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        columns = list(pool.map(_categorical_cells, table.columns))
+    return pd.DataFrame(dict(zip(table.column_names, columns, strict=True)))
+
+
+def _categorical_cells(column: pa.ChunkedArray) -> pd.Categorical:
+    """A parsed column's cells trimmed (blank cells missing) as a categorical: its distinct
+    values and, for each row, which one it holds (-1 for missing); ArrowInvalid if a value is
+    not UTF-8 text. Checks and trims each distinct value once."""
+    # One dictionary for all blocks of the column, the codes of each block rewritten to it.
+    unified = pa.table({"cells": column}).unify_dictionaries()["cells"]
+    codes = np.concatenate([chunk.indices.to_numpy() for chunk in unified.chunks])
+    values = unified.chunks[0].dictionary.cast(pa.string())
     trimmed = _trimmed_or_null(values)
-    if trimmed.equals(values):  # nothing to trim, no blank cell: the column stays as read
-        return column, _categorical(indices, values)
+    if trimmed.equals(values):  # nothing to trim, no blank cell: the values stay as read
+        return _categorical(codes, values)
     recoded = pc.dictionary_encode(trimmed)  # trimming can make two values equal
-    codes = recoded.indices.fill_null(-1).to_numpy()[indices]
-    return trimmed.take(indices), _categorical(codes, recoded.dictionary)
+    return _categorical(recoded.indices.fill_null(-1).to_numpy()[codes], recoded.dictionary)
 
 
 def _categorical(codes: np.ndarray, values: pa.Array) -> pd.Categorical:
     categories = pd.Index(values.to_pandas(), dtype="str")
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
 
 
 @dataclass(frozen=True)
 class RawTable:
-    """A raw table as text cells (trimmed; blank cells missing), and the same table with every
-    column categorical (its distinct values, and which one each row holds), for work per value."""
+    """A raw table with every column categorical (its distinct values, and which one each row
+    holds), for work per value; and the same table as text cells (trimmed; blank cells missing),
+    made only when asked for (to check every cell, or to name a bad one)."""
 
-    frame: pd.DataFrame
     coded: pd.DataFrame
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The table as text cells."""
+        return self.coded.astype(dict.fromkeys(self.coded.columns, "str"))
 
 
 def read_raw_table(path: str | Path, name: str | None = None) -> RawTable:
-    """Read one raw table as text cells; raise RawDataError if malformed."""
+    """Read one raw table; raise RawDataError if malformed."""
     path = Path(path)
     name = name or str(path)
-    table = _read_plainly(path, name)
-    if table is None:
-        table = _read_carefully(path.read_bytes().removeprefix(UTF8_BOM), name)
-    # Columns are independent and pyarrow releases the GIL: one column per core at a time.
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-        columns = list(pool.map(_distinct_cells, table.columns))
-    names = table.column_names
-    frame = pa.table(dict(zip(names, (cells for cells, _ in columns), strict=True)))
-    frame = frame.to_pandas().astype("str")
-    coded = pd.DataFrame(dict(zip(names, (c for _, c in columns), strict=True)), index=frame.index)
-    return RawTable(frame, coded)
+    coded = _read_plainly(path, name)
+    if coded is None:
+        coded = _read_carefully(path.read_bytes().removeprefix(UTF8_BOM), name)
+    return RawTable(coded)
 
 
 def read_raw_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:

@@ -46,8 +46,8 @@ def _isin(column: pd.Series, reference: pd.Series) -> pd.Series:
     return per_value(column, lambda values: pd.Series(known.get_indexer(values) >= 0))
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its categorical columns as plain text (for small tables only)."""
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its categorical columns as plain text."""
     categorical = [c for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
     return frame.astype(dict.fromkeys(categorical, "str"))
 
@@ -124,7 +124,7 @@ def _first_below_second(
 def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Measurements with the flags of their cross-table rules (dictionary facts and key checks)."""
     m = tables["measurements"]
-    dictionary = _as_text(tables["dictionary"]).set_index("parameter")
+    dictionary = as_text(tables["dictionary"]).set_index("parameter")
     parameter_codes, parameters = distinct(m["parameter"])
     unit_codes, units = distinct(m["unit"])
     # The dictionary's unit and plausible range, per distinct parameter (no unit: unknown).
@@ -134,10 +134,9 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     dict_min = parameters.map(dictionary["min"]).to_numpy(dtype="float64", na_value=np.nan)
     dict_max = parameters.map(dictionary["max"]).to_numpy(dtype="float64", na_value=np.nan)
     value_num = per_value(m["value"], lambda values: pd.to_numeric(values, errors="coerce"))
-    plausible = value_num.between(
-        pd.Series(dict_min[parameter_codes], index=m.index),
-        pd.Series(dict_max[parameter_codes], index=m.index),
-    ).to_numpy()
+    # As `Series.between` (inclusive; a missing number or bound is not plausible), on arrays.
+    number = value_num.to_numpy(dtype="float64", na_value=np.nan)
+    plausible = (number >= dict_min[parameter_codes]) & (number <= dict_max[parameter_codes])
     unit_missing = units.isna().to_numpy()[unit_codes]
     examination = row_keys(m, EXAMINATION)
     return m.assign(

@@ -20,7 +20,7 @@ from caserepro.intervals import printed_decimals
 from caserepro.io import write_table
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import HEADER_LINE, RawTable, line_of, read_raw_table
-from caserepro.relations import ENRICHERS, NEEDS, distinct, per_value
+from caserepro.relations import ENRICHERS, NEEDS, as_text, distinct, per_value
 
 #: Pandera's check names, said in words a data curator reads at once.
 _FRIENDLY = [
@@ -147,8 +147,9 @@ def _no_value_twice(codes: np.ndarray) -> bool:
 
 
 def _typed_quickly(model: type[pa.DataFrameModel], raw: RawTable) -> pd.DataFrame | None:
-    """The typed table `model.validate` returns if the table passes all its checks, found without
-    running pandera over every row; None if the table may fail (pandera then checks every row).
+    """The typed table `model.validate` returns if the table passes all its checks, with its text
+    columns as categoricals (see `_with_categories`), found without running pandera over every
+    row; None if the table may fail (pandera then checks every row).
 
     Pandera checks each column on its distinct values only: the column checks look at one cell
     at a time, so the column passes them (and coerces the same) exactly when its distinct values
@@ -157,31 +158,31 @@ def _typed_quickly(model: type[pa.DataFrameModel], raw: RawTable) -> pd.DataFram
     value from its distinct value.
     """
     schema = model.to_schema()
-    frame = raw.frame
-    if schema.coerce or set(frame.columns) != set(schema.columns):
+    coded = raw.coded
+    if schema.coerce or set(coded.columns) != set(schema.columns):
         return None
     coerced, typed_codes = {}, {}
     for name, column in schema.columns.items():
-        codes, values = distinct(raw.coded[name])
+        codes, values = distinct(coded[name])
         try:
             checked = column.validate(pd.DataFrame({name: values}), lazy=True)[name]
         except (SchemaError, SchemaErrors):  # (a value that does not coerce raises SchemaError)
             return None
         typed_codes[name] = codes, len(values)
-        if column.coerce or checked.dtype != frame[name].dtype:
-            coerced[name] = pd.Series(checked.array.take(codes), index=frame.index)
+        if column.coerce or checked.dtype != values.dtype:
+            coerced[name] = pd.Series(checked.array.take(codes), index=coded.index)
             # Texts that differ can coerce to equal values ('5', '+5'): codes of the typed values.
             same, typed_values = pd.factorize(checked, use_na_sentinel=False)
             typed_codes[name] = same[codes], len(typed_values)
     # Missing counts as a value here, which is stricter than pandera: such a table goes to pandera.
     unique = [name for name, column in schema.columns.items() if column.unique]
-    if not all(typed_codes[name][1] == len(frame) for name in unique):
+    if not all(typed_codes[name][1] == len(coded) for name in unique):
         return None
     if schema.unique and not _no_value_twice(
         combined_key([typed_codes[name] for name in schema.unique])
     ):
         return None
-    typed = frame.assign(**coerced)
+    typed = coded.assign(**coerced)
     if all(bool(check(typed).check_passed) for check in schema.checks):
         return typed
     return None
@@ -237,12 +238,13 @@ def validate_tables(
         model = schemas.TABLE_SCHEMAS[table]
         found: list[Problem] = []
         if (result := _typed_quickly(model, read)) is None:
-            result, found = _check(model, read.frame, names[table])
+            checked, found = _check(model, read.frame, names[table])
+            result = None if checked is None else _with_categories(checked, read.coded)
         problems += found
         if result is not None:
             if not text_as_categories:
-                typed[table] = result
-            usable[table] = _with_categories(result, read.coded)
+                typed[table] = as_text(result)
+            usable[table] = result
         else:
             broken.add(table)
             if (lenient := _lenient(model, read.frame)) is not None:
