@@ -25,7 +25,10 @@ def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
         if span * (size + 1) >= 2**62:
             key = np.unique(key, return_inverse=True)[1].astype(np.int64)
             span = int(key.max()) + 1 if len(key) else 1
-        key = key * (size + 1) + (codes + 1)
+        # key * (size + 1) + codes + 1, in place: no temporary as long as the key
+        key *= size + 1
+        key += codes
+        key += 1
         span *= size + 1
     return key
 

@@ -266,10 +266,11 @@ def _written_by_arrow(cells: list[pa.Array]) -> memoryview:
 
 
 def _joined_lines(cells: list[pa.Array]) -> memoryview:
-    """Any cells as lines, joined with commas."""
-    cells = [pc.fill_null(cell, _text("")) for cell in cells]
-    lines = pc.binary_join_element_wise(*cells, _text(","))
-    lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))  # line + "\n" + nothing
+    """Any cells as lines, joined with commas (missing cells empty)."""
+    empty = {"null_handling": "replace", "null_replacement": ""}
+    # The last cell and "\n" first (cell + "\n" + nothing): the lines are built in one pass.
+    last = pc.binary_join_element_wise(cells[-1], _text(""), _text("\n"), **empty)
+    lines = pc.binary_join_element_wise(*cells[:-1], last, _text(","), **empty)
     lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     return _text_view(lines)
 
