@@ -19,3 +19,17 @@ PAPER_TABLE_FILES = {
     for suffix in ("csv", "md")
 }
 TABLE_OUTPUTS = list(PAPER_TABLE_FILES.values())
+FIGURE_FILES = {figure: paths.figure_files(RESULTS, figure) for figure in paths.FIGURES}
+FIGURES_OUTPUTS = [path for files in FIGURE_FILES.values() for path in files.values()]
+
+
+def figure_outputs(figure):
+    """A figure's output files, named `<figure>_svg` (shown in the report), `_png` and `_json`."""
+    files = FIGURE_FILES[figure]
+    return {
+        f"{figure}_svg": report(
+            files["svg"], caption=f"../report/{figure}.rst", category="Figures"
+        ),
+        f"{figure}_png": files["png"],
+        f"{figure}_json": files["json"],
+    }

@@ -10,5 +10,5 @@ audit = read_audit(snakemake.input.audit)
 dictionary = pd.read_parquet(snakemake.input.dictionary)
 drawn = audit_figure(audit, dictionary, max_rows=snakemake.params.max_rows)
 out = snakemake.output
-write_figure(drawn, out.svg, out.png, out.text, dpi=snakemake.params.dpi)
+write_figure(drawn, out.audit_svg, out.audit_png, out.audit_json, dpi=snakemake.params.dpi)
 write_text(snakemake.log[0], f"drew {drawn.name} from {len(audit)} checks\n")
