@@ -90,6 +90,15 @@ def test_a_blank_first_line_is_a_header_without_names(tmp_path):
     ]
 
 
+def test_a_carriage_return_alone_inside_the_header_is_refused(tmp_path):
+    # Found by a corpus of damaged paper tables: the header's csv parse raised csv.Error.
+    with pytest.raises(RawDataError) as caught:
+        read_raw_csv(write(tmp_path, b"case_id,admi\rssion,note\nA,2022-01,x\n"), "t.csv")
+    assert [(p.line, p.column, p.check, p.value) for p in caught.value.problems] == [
+        (1, None, "file is well-formed CSV (no carriage return alone inside a row)", "unparseable")
+    ]
+
+
 def test_a_carriage_return_alone_inside_a_row_is_refused(tmp_path):
     with pytest.raises(RawDataError) as caught:
         read_raw_csv(write(tmp_path, b"a,b\n1,2\n3,x\ry\n5,6\n"), "t.csv")

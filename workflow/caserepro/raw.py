@@ -172,7 +172,11 @@ def _read_carefully(data: bytes, name: str) -> pd.DataFrame:
                 )
             ]
         )
-    header = [column.strip() for column in next(csv.reader(io.StringIO(text)))]
+    try:
+        header = [column.strip() for column in next(csv.reader(io.StringIO(text)))]
+    except csv.Error:  # a carriage return alone inside the header line
+        check = "file is well-formed CSV (no carriage return alone inside a row)"
+        raise RawDataError([Problem(name, HEADER_LINE, None, check, "unparseable")]) from None
     if problems := _header_problems(header, name):
         raise RawDataError(problems)
     try:
