@@ -1185,17 +1185,15 @@ def _extreme_rows(
     size = np.diff(np.append(start, len(row)))
     n = len(cohort.m_value)
     place = cohort.m_source[row].astype(np.int64) * n + row  # source, then row, as one number
-    rows = []
-    for lowest in (True, False):
-        extreme = (np.fmin if lowest else np.maximum).reduceat(value, start)  # maximum: NaN wins
-        at = np.repeat(extreme, size)
+
+    def row_of(extreme: np.ufunc, tie: np.ufunc, never: int) -> np.ndarray:
+        at = np.repeat(extreme.reduceat(value, start), size)
         hit = (value == at) | (np.isnan(value) & np.isnan(at))
-        if lowest:
-            best = np.minimum.reduceat(np.where(hit, place, np.iinfo(np.int64).max), start)
-        else:
-            best = np.maximum.reduceat(np.where(hit, place, np.iinfo(np.int64).min), start)
-        rows.append(best % n)
-    return rows[0], rows[1]
+        return tie.reduceat(np.where(hit, place, never), start) % n
+
+    int64 = np.iinfo(np.int64)
+    # np.maximum, unlike np.fmax: a missing value (NaN) counts as the highest.
+    return row_of(np.fmin, np.minimum, int64.max), row_of(np.maximum, np.maximum, int64.min)
 
 
 def _thresholds(criterion: pd.Series, flat: dict[str, object], suffix: str) -> np.ndarray:
