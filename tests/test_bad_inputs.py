@@ -653,6 +653,13 @@ CORPUS: list[Variant] = [
         "is unique",
     ),
     _v(
+        "check kind named twice",
+        "checks",
+        lambda r: duplicate_row(r, "checks", {"check": "ef_from_volumes"}),
+        "check",
+        "is unique",
+    ),
+    _v(
         "table row numbered twice",
         "table_layout",
         lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "3"}, "row", "2"),

@@ -14,6 +14,7 @@ RAW_TABLES: tuple[str, ...] = (
     "dictionary",
     "methods",
     "table_layout",
+    "checks",
 )
 
 #: The paper's tables that the pipeline reproduces.

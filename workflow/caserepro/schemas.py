@@ -85,6 +85,9 @@ class TimepointTable(pa.DataFrameModel):
         ge=0, le=600, nullable=True, coerce=True
     )
     label: Series[str]
+    #: What readers see in running text and the audit (e.g. "MRI after therapy (2025)"), where
+    #: `label` is the paper's column heading ("After (2025)"); blank or absent: the label.
+    name: Series[str] | None = pa.Field(nullable=True)
     source: Series[str]
 
     class Config:
@@ -180,8 +183,22 @@ class MethodTable(pa.DataFrameModel):
 
     method: Series[str] = pa.Field(str_matches=CODE, unique=True)
     label: Series[str]
+    #: What readers see (e.g. "blood volume"), shown with the label ("blood volume (BV)");
+    #: blank or absent: the label alone.
+    name: Series[str] | None = pa.Field(nullable=True)
     description: Series[str]
     source: Series[str]
+
+    class Config:
+        strict = True
+
+
+class CheckTable(pa.DataFrameModel):
+    """The audit's kinds of check, as readers see them: a short name and a one-line explanation."""
+
+    check: Series[str] = pa.Field(str_matches=CODE, unique=True)
+    label: Series[str]
+    explanation: Series[str]
 
     class Config:
         strict = True
@@ -211,6 +228,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "dictionary": DictionaryTable,
     "methods": MethodTable,
     "table_layout": TableLayoutTable,
+    "checks": CheckTable,
 }
 
 
