@@ -21,6 +21,7 @@ from caserepro import manuscript as ms
 from caserepro import paths
 from caserepro.audit import run_audit
 from caserepro.io import csv_bytes
+from caserepro.labels import VERDICT_LABELS
 from caserepro.metrics import derive_metrics
 from caserepro.tables import table1, table2
 from conftest import REPO
@@ -69,7 +70,6 @@ def build(tables, metrics, audit) -> dict[str, str]:
             "table2": table2(tables).to_markdown(),
         },
         audit=audit,
-        audit_summary="# Audit\n\nSummary.\n",
         figures={f: (f"Caption of {f}.", f'Alt text of "{f}".') for f in paths.FIGURES},
         provenance=PROVENANCE,
     )
@@ -80,9 +80,17 @@ def texts(tables, metrics, audit) -> dict[str, str]:
     return build(tables, metrics, audit)
 
 
+def unescaped(node):
+    """What readers see of Markdown-escaped variables: every backslash escape undone."""
+    if isinstance(node, dict):
+        return {key: unescaped(value) for key, value in node.items()}
+    return re.sub(r"\\(.)", r"\1", node)
+
+
 @pytest.fixture(scope="module")
 def variables(texts) -> dict:
-    return yaml.safe_load(texts["_variables.yml"])
+    """`_variables.yml` as readers see its values."""
+    return unescaped(yaml.safe_load(texts["_variables.yml"]))
 
 
 def lookup(variables: dict, key: str):
@@ -93,13 +101,13 @@ def lookup(variables: dict, key: str):
 
 
 def pipe_rows(markdown: str) -> list[list[str]]:
-    """Cells of a Markdown pipe table (rule line dropped, escaped pipes restored)."""
+    """Cells of a Markdown pipe table (rule line dropped, backslash escapes undone)."""
     rows = []
     for line in markdown.splitlines():
-        if not line.startswith("|") or re.fullmatch(r"\|(-+\|)+", line):
+        if not line.startswith("|") or re.fullmatch(r"\|(:?-+:?\|)+", line):
             continue
         cells = re.split(r"(?<!\\)\|", line.strip()[1:-1])
-        rows.append([c.strip().replace("\\|", "|") for c in cells])
+        rows.append([re.sub(r"\\(.)", r"\1", c.strip()) for c in cells])
     return rows
 
 
@@ -239,13 +247,14 @@ def test_audit_table_lists_every_check_worst_first(audit, texts):
     rows = pipe_rows(texts[ms.fragment_name("audit-table")])
     verdicts = [row[-1] for row in rows[1:]]
     assert len(verdicts) == len(audit)
-    rank = [ms.WORST_FIRST.index(v.replace(" ", "_")) for v in verdicts]
+    codes = {label: code for code, label in VERDICT_LABELS.items()}
+    rank = [ms.WORST_FIRST.index(codes[v]) for v in verdicts]
     assert rank == sorted(rank)
 
 
 def test_figure_fragment_escapes_quotes_in_alt_text(texts):
     fragment = texts[ms.fragment_name(ms.figure_fragment_stem("course"))]
-    assert fragment.startswith("![Caption of course.](figures/course.svg){#fig-course ")
+    assert fragment.startswith("![Caption of course\\.](figures/course.svg){#fig-course ")
     assert 'fig-alt="Alt text of \\"course\\"."' in fragment
 
 

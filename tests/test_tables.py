@@ -8,6 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 from caserepro.formatting import format_printed
+from caserepro.markup import markdown_text
 from caserepro.tables import table1, table2
 from caserepro.validate import load_raw
 from conftest import EXPECTED, RAW_DIR, edit_measurement
@@ -68,6 +69,6 @@ def test_change_arrow_says_mixed_when_methods_disagree(tmp_path):
 def test_markdown_fragment_holds_every_cell(tables):
     grid = table2(tables)
     markdown = grid.to_markdown()
-    assert markdown.splitlines()[1] == "|---|---|---|---|---|---|"
+    assert markdown.splitlines()[1] == "|:---|:---|:---|:---|:---|:---|"
     for row in grid.body:
-        assert "| " + " | ".join(row) + " |" in markdown
+        assert "| " + " | ".join(markdown_text(c) for c in row) + " |" in markdown

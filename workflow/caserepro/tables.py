@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from caserepro.formatting import format_printed
+from caserepro.markup import text_table
 
 #: Change arrows of Table 2, from the sign of after − before.
 ARROWS = {1: "↑", -1: "↓", 0: "="}
@@ -34,14 +35,9 @@ class Grid:
         return out.getvalue()
 
     def to_markdown(self) -> str:
-        """A pipe table; header rows after the first become the first body rows, as the paper prints them."""
-
-        def line(cells: list[str]) -> str:
-            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-        rule = "|" + "|".join("---" for _ in self.header[0]) + "|"
-        rows = [line(self.header[0]), rule] + [line(r) for r in self.header[1:] + self.body]
-        return "\n".join(rows) + "\n"
+        """A pipe table, every cell verbatim; header rows after the first become the first body
+        rows, as the paper prints them."""
+        return text_table(self.header[0], self.header[1:] + self.body)
 
 
 def _layout(tables: dict[str, pd.DataFrame], table: str) -> pd.DataFrame:

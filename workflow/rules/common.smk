@@ -3,6 +3,7 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from caserepro import paths
+from caserepro.labels import CODEBOOK_TABLES
 
 validate(config, "../schemas/config.schema.yaml")
 

@@ -23,8 +23,8 @@ rule plot_case:
 
 rule plot_audit:
     input:
+        **{table: VALIDATED[table] for table in CODEBOOK_TABLES},
         audit=paths.audit_file(RESULTS),
-        dictionary=VALIDATED["dictionary"],
     output:
         **figure_outputs("audit"),
     log:
@@ -32,6 +32,7 @@ rule plot_audit:
     conda:
         SOFTWARE
     params:
+        codebook=CODEBOOK_TABLES,
         max_rows=config["figures"]["audit_max_rows"],
         dpi=config["figures"]["dpi"],
     script:

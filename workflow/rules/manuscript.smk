@@ -20,7 +20,6 @@ rule build_manuscript_inputs:
         table1_md=PAPER_TABLE_FILES["table1_md"],
         table2_md=PAPER_TABLE_FILES["table2_md"],
         audit=paths.audit_file(RESULTS),
-        audit_summary=paths.audit_summary_file(RESULTS),
         figure_images=[paths.figure_file(RESULTS, f, "svg") for f in paths.FIGURES],
         figure_texts=[paths.figure_file(RESULTS, f, "json") for f in paths.FIGURES],
         provenance=paths.provenance_file(RESULTS),
@@ -54,9 +53,10 @@ if QUARTO:
             project=MANUSCRIPT_DIR,
             output_dir=paths.manuscript_output_dir(RESULTS).resolve(),
             note=paths.manuscript_not_rendered_file(RESULTS),
+            quarto=QUARTO,
         shell:
             "rm -f {params.note:q} && "
-            "quarto render {params.project:q} --output-dir {params.output_dir:q} > {log:q} 2>&1"
+            "{params.quarto:q} render {params.project:q} --output-dir {params.output_dir:q} > {log:q} 2>&1"
 
 else:
 

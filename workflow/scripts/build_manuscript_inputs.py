@@ -20,7 +20,6 @@ texts = manuscript.render_dir_texts(
         t: Path(inputs[f"{t}_md"]).read_text(encoding="utf-8") for t in paths.PAPER_TABLES
     },
     audit=pd.read_csv(inputs.audit, dtype={"reported": "string"}),
-    audit_summary=Path(inputs.audit_summary).read_text(encoding="utf-8"),
     figures={
         f: manuscript.read_figure_text(j)
         for f, j in zip(paths.FIGURES, inputs.figure_texts, strict=True)
