@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from caserepro.audit import CONTRACT_COLUMNS
 from caserepro.figures import VERDICT_COLOURS, VERDICT_MARKERS, VERDICTS, Drawn
 from caserepro.labels import VERDICT_LABELS, Codebook, readable_checks, reported_interval
+from caserepro.markup import plot_text
 from caserepro.theme import CONTEXT_GREY, themed
 
 #: The verdicts the figure draws, worst first.
@@ -74,13 +75,13 @@ def _row_label(row: pd.Series) -> str:
 
 def _tick_label(row: pd.Series) -> str:
     """A row's label on the axis: the kind's heading, or the check's label on two short lines."""
-    return row["kind"] if row["heading"] else textwrap.fill(_row_label(row), 44)
+    return plot_text(row["kind"] if row["heading"] else textwrap.fill(_row_label(row), 44))
 
 
 def _note(row: pd.Series) -> str:
     """The right margin: printed vs implied, and where the paper prints the value."""
     source = textwrap.shorten(row["source"], 34, placeholder="…")
-    return f"{row['reported']} vs {row['implied']}\n{source}"
+    return plot_text(f"{row['reported']} vs {row['implied']}\n{source}")
 
 
 def _rows_with_headings(data: pd.DataFrame) -> pd.DataFrame:

@@ -23,10 +23,10 @@ import yaml
 
 from caserepro import labels as readers
 from caserepro import paths
-from caserepro.markup import attribute_text, markdown_text, text_table
+from caserepro.markup import attribute_text, expanded_text, markdown_text, text_table
 
 #: Hand-written sources copied from `manuscript/` into the render directory.
-SOURCES: tuple[str, ...] = ("_quarto.yml", "index.qmd", "references.bib")
+SOURCES: tuple[str, ...] = ("_quarto.yml", "index.qmd", "references.bib", "typst-verbatim.lua")
 
 #: The paper's tables, as their generated include fragments (`_<table>.md`).
 TABLE_FRAGMENTS: tuple[str, ...] = ("table1", "table2")
@@ -434,18 +434,11 @@ def manuscript_variables(
     }
 
 
-def var_text(text: str) -> str:
-    """A `_variables.yml` value that Quarto shows verbatim: Quarto reads each value as Markdown
-    and expands shortcodes in what it read, so the text is Markdown-escaped and any shortcode
-    in it is written in Quarto's escaped form (`{{{< ... >}}}` shows as `{{< ... >}}`)."""
-    return markdown_text(re.sub(r"\{\{<(.*?)>\}\}", r"{{{<\1>}}}", text))
-
-
 def _escaped(variables: Any) -> Any:
-    """Every leaf of nested variables through `var_text`."""
+    """Every leaf of nested variables as Markdown that Quarto shows verbatim."""
     if isinstance(variables, Mapping):
         return {key: _escaped(value) for key, value in variables.items()}
-    return var_text(str(variables))
+    return expanded_text(str(variables))
 
 
 def variables_yaml(variables: Mapping[str, Any]) -> str:

@@ -22,11 +22,23 @@ def markdown_text(text: object) -> str:
     return _ASCII_PUNCTUATION.sub(r"\\\1", flat)
 
 
+def expanded_text(text: object) -> str:
+    """Markdown for a place where Quarto reads the text as Markdown and then expands shortcodes
+    in what it read (a `_variables.yml` value, a `fig-alt` attribute): Markdown-escaped, and any
+    shortcode written in Quarto's escaped form (`{{{< x >}}}` shows as `{{< x >}}`)."""
+    return markdown_text(re.sub(r"\{\{<(.*?)>\}\}", r"{{{<\1>}}}", str(text)))
+
+
 def attribute_text(text: object) -> str:
-    """A value for a double-quoted Markdown attribute (e.g. `fig-alt="..."`): one line, with `\\`
-    and `"` escaped."""
-    flat = " ".join(str(text).split())
+    """A value for a double-quoted Markdown attribute that Quarto reads as Markdown (e.g.
+    `fig-alt="..."`): one line, shown verbatim, with `\\` and `"` escaped for the quotes."""
+    flat = expanded_text(" ".join(str(text).split()))
     return flat.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def plot_text(text: object) -> str:
+    """Text for a matplotlib label, shown verbatim (a pair of `$` would start mathtext)."""
+    return str(text).replace("$", "\\$")
 
 
 def pipe_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
