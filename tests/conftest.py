@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,9 +45,18 @@ def copy_repo(destination: Path) -> Path:
     return destination
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real snakemake in `workdir` (the README's command) and capture its output."""
-    result = subprocess.run(snakemake_command(*args), cwd=workdir, capture_output=True, text=True)
+def run_snakemake(
+    workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real snakemake in `workdir` (the README's command) and capture its output;
+    `env` adds to the environment."""
+    result = subprocess.run(
+        snakemake_command(*args),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"

@@ -7,11 +7,8 @@ Quarto itself is not needed, except for the one test that renders (skipped witho
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -310,49 +307,6 @@ def test_pipeline_table_fragments_match_the_table_csvs(pipeline_run, name):
         encoding="utf-8"
     )
     assert pipe_rows(fragment) == expected
-
-
-@pytest.mark.e2e
-def test_pipeline_without_quarto_leaves_a_one_line_note(pipeline_run):
-    if ms.find_quarto():
-        pytest.skip("quarto is on PATH: the manuscript is rendered instead")
-    note = paths.manuscript_not_rendered_file(pipeline_run / "results").read_text(encoding="utf-8")
-    assert note.count("\n") == 1 and "NOT rendered" in note
-
-
-def _text_of(html_text: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
-
-
-@pytest.mark.e2e
-@pytest.mark.quarto
-@pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto not on PATH")
-def test_rendered_html_holds_every_cell_of_both_tables(pipeline_run):
-    results = pipeline_run / "results"
-    rendered = paths.manuscript_rendered_files(results)
-    if not rendered[
-        "html"
-    ].exists():  # rendered by the pipeline when it saw Quarto; else render here
-        subprocess.run(
-            [
-                "quarto",
-                "render",
-                str(paths.manuscript_inputs_dir(results)),
-                "--output-dir",
-                str(paths.manuscript_output_dir(results).resolve()),
-            ],
-            check=True,
-            capture_output=True,
-        )
-    text = _text_of(rendered["html"].read_text(encoding="utf-8"))
-    for name in paths.PAPER_TABLES:
-        with open(
-            paths.paper_table_file(results, name, "csv"), encoding="utf-8", newline=""
-        ) as handle:
-            cells = {c for row in csv.reader(handle) for c in row if c}
-        missing = {c for c in cells if " ".join(c.split()) not in text}
-        assert missing == set(), f"{name}: {sorted(missing)}"
-    assert rendered["pdf"].exists()
 
 
 def test_manuscript_sources_exist():

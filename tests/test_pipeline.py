@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from caserepro import paths
+from caserepro.manuscript import QUARTO_ENV, generated_files
 from conftest import EXPECTED, copy_repo, run_snakemake
 
 pytestmark = pytest.mark.e2e
@@ -68,13 +71,31 @@ def test_a_second_run_does_nothing(pipeline_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-@pytest.mark.skipif(
-    shutil.which("quarto") is not None, reason="quarto is on PATH: the manuscript renders"
-)
+@pytest.fixture(scope="module")
+def run_without_quarto(pipeline_run, tmp_path_factory) -> tuple[Path, str]:
+    """The clean run again, where no Quarto is to be found (`CASEREPRO_QUARTO` set empty)."""
+    root = tmp_path_factory.mktemp("no_quarto") / "run"
+    shutil.copytree(pipeline_run, root, symlinks=True)
+    result = run_snakemake(root, env={QUARTO_ENV: ""})
+    return root, result.stdout + result.stderr
+
+
 def test_a_run_without_quarto_says_once_at_the_end_that_the_manuscript_was_not_rendered(
-    pipeline_run,
+    run_without_quarto,
 ):
-    result = run_snakemake(pipeline_run, "--forcerun", "report_manuscript_not_rendered")
-    said = result.stdout + result.stderr
+    _, said = run_without_quarto
     assert said.count("Manuscript NOT rendered") == 1
     assert said.index("Manuscript NOT rendered") > said.index("steps (100%) done")
+    assert "bash .ci/install-quarto" in said
+
+
+def test_a_run_without_quarto_leaves_a_one_line_note_and_every_input_of_the_manuscript(
+    run_without_quarto,
+):
+    root, _ = run_without_quarto
+    results = root / "results"
+    note = paths.manuscript_not_rendered_file(results).read_text(encoding="utf-8")
+    assert note.count("\n") == 1 and "NOT rendered" in note
+    assert not paths.manuscript_output_dir(results).joinpath("index.html").exists()  # not stale
+    for name in generated_files():
+        assert (paths.manuscript_inputs_dir(results) / name).is_file(), name

@@ -104,7 +104,7 @@ def audit_figure(audit: pd.DataFrame, book: Codebook, max_rows: int = 40) -> Dra
     pad = max(finite.max() - finite.min(), 1.0) * 0.06
     left, right = finite.min() - pad, finite.max() + pad
     with themed():
-        fig = Figure(figsize=(7.2, 1.3 + 0.3 * n), layout="constrained")
+        fig = Figure(figsize=(7.2, 1.1 + 0.25 * n), layout="constrained")  # fits an A4 page
         ax = fig.subplots()
         y = drawn.index.to_numpy()
         ax.hlines(

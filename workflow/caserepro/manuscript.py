@@ -12,7 +12,9 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,31 @@ def find_quarto() -> str | None:
     if QUARTO_ENV in os.environ:
         return shutil.which(os.environ[QUARTO_ENV]) if os.environ[QUARTO_ENV] else None
     return shutil.which("quarto") or shutil.which("quarto", path=str(Path(sys.executable).parent))
+
+
+class RenderError(RuntimeError):
+    """Quarto failed, or warned (an unresolved cross-reference, an unknown variable)."""
+
+
+def render(quarto: str, project: str | Path, output_dir: str | Path, log: str | Path) -> None:
+    """Render the project into `output_dir` (emptied first) from a scratch copy of it, with
+    Quarto's output in `log`; a failure or any warning is an error, and leaves no output."""
+    output_dir = Path(output_dir).resolve()
+    shutil.rmtree(output_dir, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / Path(project).name
+        shutil.copytree(project, copy)
+        with open(log, "w", encoding="utf-8") as out:
+            command = [quarto, "render", str(copy), "--output-dir", str(output_dir)]
+            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False)
+    said = Path(log).read_text(encoding="utf-8")
+    warnings = [line for line in said.splitlines() if "WARN" in line.upper()]
+    if done.returncode != 0 or warnings:
+        shutil.rmtree(output_dir, ignore_errors=True)
+        problem = f"exit status {done.returncode}" if done.returncode else "warnings"
+        raise RenderError(
+            f"quarto render failed ({problem}); see {log}" + "".join(f"\n  {w}" for w in warnings)
+        )
 
 
 # --- formatting -----------------------------------------------------------------------------

@@ -51,12 +51,10 @@ if QUARTO:
             SOFTWARE
         params:
             project=MANUSCRIPT_DIR,
-            output_dir=paths.manuscript_output_dir(RESULTS).resolve(),
-            note=paths.manuscript_not_rendered_file(RESULTS),
+            output_dir=paths.manuscript_output_dir(RESULTS),
             quarto=QUARTO,
-        shell:
-            "rm -f {params.note:q} && "
-            "{params.quarto:q} render {params.project:q} --output-dir {params.output_dir:q} > {log:q} 2>&1"
+        script:
+            "../scripts/render_manuscript.py"
 
 else:
 
@@ -71,5 +69,6 @@ else:
             SOFTWARE
         params:
             inputs_dir=MANUSCRIPT_DIR,
+            output_dir=paths.manuscript_output_dir(RESULTS),
         script:
             "../scripts/report_manuscript_not_rendered.py"

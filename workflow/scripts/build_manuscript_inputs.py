@@ -26,6 +26,10 @@ texts = manuscript.render_dir_texts(
     },
     provenance=manuscript.read_provenance(inputs.provenance),
 )
+# The folder is this job's alone: nothing of an earlier build (or an older layout) stays in it.
+for stale in out_dir.glob("*"):
+    if stale.name not in texts and stale.name != manuscript.FIGURE_DIR:
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
 for name, text in texts.items():
     write_text(out_dir / name, text)
 for figure, svg in zip(paths.FIGURES, inputs.figure_images, strict=True):
