@@ -15,9 +15,14 @@ RAW_TABLES: tuple[str, ...] = (
     "methods",
     "table_layout",
     "checks",
+    "paper_tables",
+    "modalities",
+    "qualifiers",
+    "reference_ranges",
 )
 
-#: The paper's tables that the pipeline reproduces.
+#: The tables of the mission's paper that its manuscript includes (any raw folder's tables come
+#: from its table_layout.csv: see `paper_table_keys`).
 PAPER_TABLES: tuple[str, ...] = ("table1", "table2")
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from caserepro import tables as paper_tables
 from caserepro.codes import combined_key
-from caserepro.schemas import COMPOSITE_ROWS
+from caserepro.schemas import COMPOSITE_ROWS, REFERENCE_CRITERION
+from caserepro.units import conversion
 
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 
@@ -73,6 +75,8 @@ def _positions_in(
 ) -> np.ndarray:
     """For each row of `frame`, the first row of `keys` whose (right) key columns hold the row's
     (left) key columns (missing matches missing), or -1 if there is none."""
+    if len(keys) == 0:
+        return np.full(len(frame), -1)
     own, known = [], []
     for mine, theirs in zip(left, right, strict=True):
         own_codes, own_values = distinct(frame[mine])
@@ -121,28 +125,79 @@ def _first_below_second(
     return pd.Series(keeps, index=frame.index)
 
 
+def unit_conversions(
+    frame: pd.DataFrame, dictionary: pd.DataFrame, unit: str = "unit"
+) -> pd.DataFrame:
+    """Per row: the dictionary's unit for its parameter (`dictionary_unit`, missing if the
+    parameter is unknown) and `scale`/`offset` from the row's unit to it (missing if pint
+    cannot convert); worked out once per distinct (parameter, unit) pair."""
+    d = as_text(dictionary).drop_duplicates("parameter").set_index("parameter")["unit"]
+    key = row_keys(frame, ["parameter", unit])
+    _, first_row, pair_of_row = np.unique(key, return_index=True, return_inverse=True)
+    given = frame[unit].iloc[first_row]
+    pairs = pd.DataFrame(
+        {
+            "parameter": frame["parameter"].iloc[first_row].astype("str").to_numpy(),
+            "given": given.astype("str").to_numpy(),
+            "given_missing": given.isna().to_numpy(),
+        }
+    )
+    pairs["dictionary_unit"] = pairs["parameter"].map(d)
+    found = [
+        conversion(g, w) if not missing and isinstance(w, str) else None
+        for g, w, missing in zip(
+            pairs["given"], pairs["dictionary_unit"], pairs["given_missing"], strict=True
+        )
+    ]
+    pairs["scale"] = [np.nan if f is None else f[0] for f in found]
+    pairs["offset"] = [np.nan if f is None else f[1] for f in found]
+    spread = pairs.iloc[pair_of_row.ravel()].set_index(frame.index)
+    return spread[["dictionary_unit", "scale", "offset"]]
+
+
+def converted(number: pd.Series, units: pd.DataFrame) -> pd.Series:
+    """Numbers in their row's unit, in the dictionary's unit (see `unit_conversions`)."""
+    exact = (units["scale"] == 1) & (units["offset"] == 0)
+    return number.where(exact, number * units["scale"] + units["offset"])
+
+
+def _range_text(low: np.ndarray, high: np.ndarray, unit: pd.Series) -> pd.Series:
+    """'expected 20 to 700 mL', per row, for the report."""
+    return pd.Series(
+        [f"expected {lo:g} to {hi:g} {u}" for lo, hi, u in zip(low, high, unit, strict=True)],
+        index=unit.index,
+    )
+
+
 def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Measurements with the flags of their cross-table rules (dictionary facts and key checks)."""
     m = tables["measurements"]
     dictionary = as_text(tables["dictionary"]).set_index("parameter")
     parameter_codes, parameters = distinct(m["parameter"])
-    unit_codes, units = distinct(m["unit"])
-    # The dictionary's unit and plausible range, per distinct parameter (no unit: unknown).
-    dict_unit = parameters.map(dictionary["unit"])
-    unknown = dict_unit.isna().to_numpy()[parameter_codes]
-    dict_unit_code = pd.Index(units).get_indexer(dict_unit)
+    units = unit_conversions(m, tables["dictionary"])
+    unknown = units["dictionary_unit"].isna().to_numpy()
     dict_min = parameters.map(dictionary["min"]).to_numpy(dtype="float64", na_value=np.nan)
     dict_max = parameters.map(dictionary["max"]).to_numpy(dtype="float64", na_value=np.nan)
+    low, high = dict_min[parameter_codes], dict_max[parameter_codes]
     value_num = per_value(m["value"], lambda values: pd.to_numeric(values, errors="coerce"))
+    high_num = per_value(m["value_high"], lambda values: pd.to_numeric(values, errors="coerce"))
     # As `Series.between` (inclusive; a missing number or bound is not plausible), on arrays.
-    number = value_num.to_numpy(dtype="float64", na_value=np.nan)
-    plausible = (number >= dict_min[parameter_codes]) & (number <= dict_max[parameter_codes])
-    unit_missing = units.isna().to_numpy()[unit_codes]
+    number = converted(value_num, units).to_numpy(dtype="float64", na_value=np.nan)
+    top = converted(high_num, units).to_numpy(dtype="float64", na_value=np.nan)
+    plausible = (number >= low) & (number <= high)
+    top_plausible = np.isnan(top) | ((top >= low) & (top <= high) & ~(top < number))
     examination = row_keys(m, EXAMINATION)
+    in_unit = pd.Series(number, index=m.index)
+    expected = _range_text(low, high, units["dictionary_unit"])
     return m.assign(
         parameter_known=~unknown,
-        unit_matches=unknown | ((dict_unit_code[parameter_codes] == unit_codes) & ~unit_missing),
+        unit_matches=unknown | units["scale"].notna().to_numpy(),
+        unit_matches_detail="expected '" + units["dictionary_unit"].fillna("") + "' or a unit "
+        "that converts to it",
         value_plausible=unknown | plausible,
+        value_plausible_detail=expected,
+        value_high_plausible=unknown | top_plausible,
+        value_high_plausible_detail=expected + ", not below value",
         case_known=_isin(m["case_id"], tables["cases"]["case_id"]),
         timepoint_known=_pairs_known(
             m, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]
@@ -151,8 +206,13 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             m["method"],
             lambda values: values.isna() | _isin(values, tables["methods"]["method"]),
         ),
-        esv_below_edv=_first_below_second(m, examination, value_num, "lv_esv", "lv_edv"),
-        systolic_above_diastolic=_first_below_second(m, examination, value_num, "dbp", "sbp"),
+        modality_known=_isin(m["modality"], tables["modalities"]["modality"]),
+        qualifier_known=per_value(
+            m["qualifier"],
+            lambda values: values.isna() | _isin(values, tables["qualifiers"]["qualifier"]),
+        ),
+        esv_below_edv=_first_below_second(m, examination, in_unit, "lv_esv", "lv_edv"),
+        systolic_above_diastolic=_first_below_second(m, examination, in_unit, "dbp", "sbp"),
     )
 
 
@@ -168,8 +228,74 @@ def _month_number(dates: pd.Series) -> pd.Series:
     )
 
 
+#: Longest chain of offsets (a timepoint relative to one relative to another ...) resolved.
+_LONGEST_CHAIN = 50
+
+
+def _positions(t: pd.DataFrame) -> pd.DataFrame:
+    """Each timepoint's place in time, in months on one scale per case (`position`; missing if
+    it has none), and whether its date is a year only (`year_only`): from its date, from months
+    after the case's first infusion, or from an offset to another timepoint, in that order."""
+    case = t["case_id"].astype("str").to_numpy()
+    code = t["timepoint"].astype("str").to_numpy()
+    date = t["date"].astype("str")
+    parts = date.str.extract(r"^(\d{4})(?:-(\d{2}))?$").astype("float64")
+    position = (parts[0] * 12 + parts[1].fillna(1) - 1).to_numpy()
+    year_only = (parts[0].notna() & parts[1].isna()).to_numpy()
+    months = t["months_after_first_infusion"].astype("float64").to_numpy()
+    frame = pd.DataFrame({"case": case, "code": code, "position": position})
+    at_zero = frame[(months == 0) & ~np.isnan(position)].drop_duplicates("case")
+    anchor = frame["case"].map(at_zero.set_index("case")["position"]).to_numpy(dtype="float64")
+    position = np.where(np.isnan(position), anchor + months, position)
+    offset = t["offset_months"].astype("float64").to_numpy()
+    reference = t["relative_to"].astype("str").to_numpy()
+    for _ in range(_LONGEST_CHAIN):
+        known = pd.Series(position, index=pd.MultiIndex.from_arrays([case, code]))
+        found = known.reindex(pd.MultiIndex.from_arrays([case, reference])).to_numpy()
+        resolved = np.where(np.isnan(position) & ~np.isnan(offset), found + offset, position)
+        if np.array_equal(resolved, position, equal_nan=True):
+            break
+        position = resolved
+    return pd.DataFrame({"position": position, "year_only": year_only}, index=t.index)
+
+
+def timepoint_sequence(t: pd.DataFrame) -> pd.DataFrame:
+    """Each timepoint's place in its case's order (`sequence`, from 1) and whether it has one
+    (`placed`): by `order` where the case gives one, else by position in time (a year-only
+    date before the months of that year, then months after the first infusion, then file order)."""
+    where = _positions(t)
+    case = t["case_id"].astype("str")
+    order = t["order"].astype("float64")
+    ordered_case = order.notna().groupby(case).transform("any")
+    key = pd.DataFrame(
+        {
+            "case": case,
+            "first": np.where(ordered_case, order, where["position"]),
+            "year_only": np.where(ordered_case, False, where["year_only"]),
+            "months": t["months_after_first_infusion"].astype("float64"),
+            "row": np.arange(len(t)),
+        },
+        index=t.index,
+    )
+    key = key.sort_values(
+        ["case", "first", "year_only", "months", "row"],
+        ascending=[True, True, False, True, True],
+        na_position="last",
+    )
+    sequence = key.groupby("case").cumcount() + 1
+    return pd.DataFrame(
+        {
+            "sequence": sequence.reindex(t.index).astype("int64"),
+            "placed": key["first"].notna().reindex(t.index),
+            "order_complete": ~ordered_case | order.notna(),
+        },
+        index=t.index,
+    )
+
+
 def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Timepoints with a check that their month agrees with months after the first infusion."""
+    """Timepoints with checks of their month against months after the first infusion, of the
+    timepoint an offset counts from, and that each has a place in its case's order."""
     t = tables["timepoints"]
     case_id = per_value(t["case_id"], lambda values: values)
     month = _month_number(t["date"])
@@ -180,9 +306,16 @@ def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "months_after_first_infusion"
     ].astype("float")
     checkable = expected.notna() & month.notna()
+    reference = pd.DataFrame({"case_id": t["case_id"], "timepoint": t["relative_to"]})
+    keys = ["case_id", "timepoint"]
+    placed = timepoint_sequence(t)
     return t.assign(
         case_known=_isin(t["case_id"], tables["cases"]["case_id"]),
         date_matches_months=~checkable | (month == expected),
+        relative_to_known=t["relative_to"].isna().to_numpy()
+        | _pairs_known(reference, t, keys, keys).to_numpy(),
+        placed_in_time=placed["placed"].to_numpy(),
+        order_complete=placed["order_complete"].to_numpy(),
     )
 
 
@@ -207,7 +340,7 @@ def enrich_infusions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def enrich_claims(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Claims with checks that their parameter and timepoints exist."""
+    """Claims with checks that their parameter, modality, timepoints and reference range exist."""
     c = tables["claims"]
     t = tables["timepoints"]
     keys = ["case_id", "timepoint"]
@@ -219,20 +352,71 @@ def enrich_claims(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             ),
         }
     )
+    wants_range = per_value(c["criterion"], lambda values: values == REFERENCE_CRITERION)
+    ranges = tables["reference_ranges"]
+    has_range = _pairs_known(c, ranges, ["case_id", "parameter"], ["case_id", "parameter"])
     return c.assign(
         parameter_known=_isin(c["parameter"], tables["dictionary"]["parameter"]),
+        modality_known=_isin(c["modality"], tables["modalities"]["modality"]),
         timepoint_known=_pairs_known(c, t, keys, keys),
         from_timepoint_known=_pairs_known(start, t, keys, keys),
+        reference_range_known=~wants_range.fillna(False).astype(bool) | has_range,
     )
 
 
+def _blank_or_case(frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """True where the row names no case (it applies to every case) or a case of cases.csv."""
+    return frame["case_id"].isna() | _isin(frame["case_id"], tables["cases"]["case_id"])
+
+
 def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Table layout rows with a check that each row shows a known parameter."""
+    """Table layout rows with checks that each shows a known parameter of a known case and
+    modality, at least one value, and no value that another row or cell shows too."""
     layout = tables["table_layout"]
     known = _isin(layout["parameter"], tables["dictionary"]["parameter"]) | _isin(
         layout["parameter"], pd.Series(COMPOSITE_ROWS, dtype="str")
     )
-    return layout.assign(parameter_known=known)
+    modality = per_value(
+        layout["modality"],
+        lambda values: values.isna() | _isin(values, tables["modalities"]["modality"]),
+    )
+    rows = layout.reset_index(drop=True)
+    placed = paper_tables.placements(tables | {"table_layout": rows})
+    found = paper_tables.placement_problems(placed, paper_tables.layout_of({"table_layout": rows}))
+    shared = placed[placed["measurement"].isin(found["measurements_in_two_cells"])]
+    return layout.assign(
+        parameter_known=known,
+        case_known=_blank_or_case(layout, tables),
+        modality_known=modality,
+        row_has_values=found["row_has_values"].to_numpy(),
+        row_cells_single=found["row_cells_single"].to_numpy()
+        & ~np.isin(np.arange(len(layout)), shared["layout_row"].to_numpy()),
+    )
+
+
+def enrich_paper_tables(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Table headings with checks that each names a case (or none) and a table of the layout."""
+    headed = tables["paper_tables"]
+    layout = tables["table_layout"]
+    keys = ["case_id", "table"]
+    return headed.assign(
+        case_known=_blank_or_case(headed, tables),
+        table_known=_pairs_known(headed, layout, keys, keys),
+    )
+
+
+def enrich_reference_ranges(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Reference ranges with checks of their case, parameter and unit."""
+    ranges = tables["reference_ranges"]
+    units = unit_conversions(ranges, tables["dictionary"])
+    unknown = units["dictionary_unit"].isna().to_numpy()
+    return ranges.assign(
+        case_known=_isin(ranges["case_id"], tables["cases"]["case_id"]),
+        parameter_known=~unknown,
+        unit_matches=unknown | units["scale"].notna().to_numpy(),
+        unit_matches_detail="expected '" + units["dictionary_unit"].fillna("") + "' or a unit "
+        "that converts to it",
+    )
 
 
 ENRICHERS = {
@@ -241,12 +425,24 @@ ENRICHERS = {
     "infusions": enrich_infusions,
     "claims": enrich_claims,
     "table_layout": enrich_table_layout,
+    "paper_tables": enrich_paper_tables,
+    "reference_ranges": enrich_reference_ranges,
 }
 #: Tables each enricher reads besides its own.
 NEEDS = {
-    "measurements": ("dictionary", "cases", "timepoints", "methods"),
+    "measurements": ("dictionary", "cases", "timepoints", "methods", "modalities", "qualifiers"),
     "timepoints": ("cases",),
     "infusions": ("cases", "timepoints"),
-    "claims": ("dictionary", "timepoints"),
-    "table_layout": ("dictionary",),
+    "claims": ("dictionary", "timepoints", "modalities", "reference_ranges"),
+    "table_layout": (
+        "dictionary",
+        "cases",
+        "modalities",
+        "measurements",
+        "infusions",
+        "methods",
+        "qualifiers",
+    ),
+    "paper_tables": ("cases", "table_layout"),
+    "reference_ranges": ("cases", "dictionary"),
 }
