@@ -19,6 +19,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from caserepro.paths import OPTIONAL_TABLES  # noqa: F401  (the format's optional tables)
+
 #: Codes are lower-case words joined by underscores (e.g. `lv_edv`, `visit1`).
 CODE = r"^[a-z][a-z0-9_]*$"
 #: A case identifier: letters, digits and `-_.`, no spaces (so not a person's name).
@@ -39,15 +41,6 @@ COMPOSITE_ROWS = ["blood_pressure", "complaints", "complications"]
 #: A claim's `criterion` that means the paper's own printed range (reference_ranges.csv).
 REFERENCE_CRITERION = "reference_range"
 
-#: Tables a case report need not have: an absent file or a header alone means none.
-OPTIONAL_TABLES: tuple[str, ...] = (
-    "infusions",
-    "claims",
-    "methods",
-    "table_layout",
-    "paper_tables",
-    "reference_ranges",
-)
 #: Columns a raw file may leave out (read as blank): added by the format after its first paper.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "timepoints": ("months_after_first_infusion", "offset_months", "relative_to", "order"),

@@ -1,22 +1,28 @@
+# Stage: tables. Every table of table_layout.csv, per case where cases have their own layout
+# (caserepro.tables): as CSV (shown in the report) and as a Markdown fragment.
+def table_caption(table):
+    """The report caption of a table: its own, if there is one, else the general one."""
+    own = Path(workflow.basedir) / "workflow" / "report" / f"{table}.rst"
+    return f"../report/{table}.rst" if own.exists() else "../report/paper_table.rst"
+
+
 rule make_paper_tables:
     input:
         **VALIDATED,
     output:
-        table1_csv=report(
-            PAPER_TABLE_FILES["table1_csv"],
-            caption="../report/table1.rst",
-            category="Tables",
-        ),
-        table1_md=PAPER_TABLE_FILES["table1_md"],
-        table2_csv=report(
-            PAPER_TABLE_FILES["table2_csv"],
-            caption="../report/table2.rst",
-            category="Tables",
-        ),
-        table2_md=PAPER_TABLE_FILES["table2_md"],
+        [
+            report(files["csv"], caption=table_caption(table), category="Tables")
+            for (_, table), files in PAPER_TABLE_PATHS.items()
+        ],
+        [files["md"] for files in PAPER_TABLE_PATHS.values()],
     log:
         RESULTS / "logs" / "make_paper_tables.log",
     conda:
         SOFTWARE
+    params:
+        tables=[
+            [case_id or "", table, str(files["csv"]), str(files["md"])]
+            for (case_id, table), files in PAPER_TABLE_PATHS.items()
+        ],
     script:
         "../scripts/make_paper_tables.py"
