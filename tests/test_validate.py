@@ -11,7 +11,13 @@ from caserepro.errors import RawDataError
 from caserepro.paths import RAW_TABLES
 from caserepro.raw import read_raw_table
 from caserepro.relations import as_text
-from caserepro.validate import _typed_quickly, load_raw, validate_tables, write_validated
+from caserepro.validate import (
+    _typed_quickly,
+    load_raw,
+    read_raw_folder,
+    validate_tables,
+    write_validated,
+)
 from conftest import RAW_DIR
 from pandera.errors import SchemaErrors
 
@@ -94,7 +100,7 @@ def test_name_column_in_case_table_is_refused(tmp_path):
 
 @pytest.mark.parametrize("table", RAW_TABLES)
 def test_quick_check_types_every_table_exactly_like_pandera(table):
-    read = read_raw_table(RAW_DIR / f"{table}.csv")
+    read = read_paper_tables()[table]
     model = schemas.TABLE_SCHEMAS[table]
     quick, validated = _typed_quickly(model, read), model.validate(read.frame, lazy=True)
     text = [c for c, dtype in validated.dtypes.items() if dtype == "str"]
@@ -115,7 +121,7 @@ def test_quick_check_leaves_texts_that_coerce_to_a_duplicate_key_to_pandera(tmp_
 
 
 def read_paper_tables() -> dict:
-    return {table: read_raw_table(RAW_DIR / f"{table}.csv") for table in RAW_TABLES}
+    return read_raw_folder(RAW_DIR, {table: f"raw/{table}.csv" for table in RAW_TABLES})[0]
 
 
 def test_tables_as_categories_hold_the_same_values(tables):

@@ -151,6 +151,7 @@ def unit_conversions(
     ]
     pairs["scale"] = [np.nan if f is None else f[0] for f in found]
     pairs["offset"] = [np.nan if f is None else f[1] for f in found]
+    pairs["dictionary_unit"] = pairs["dictionary_unit"].astype("category")  # taken per row
     spread = pairs.iloc[pair_of_row.ravel()].set_index(frame.index)
     return spread[["dictionary_unit", "scale", "offset"]]
 
@@ -161,12 +162,28 @@ def converted(number: pd.Series, units: pd.DataFrame) -> pd.Series:
     return number.where(exact, number * units["scale"] + units["offset"])
 
 
-def _range_text(low: np.ndarray, high: np.ndarray, unit: pd.Series) -> pd.Series:
-    """'expected 20 to 700 mL', per row, for the report."""
-    return pd.Series(
-        [f"expected {lo:g} to {hi:g} {u}" for lo, hi, u in zip(low, high, unit, strict=True)],
-        index=unit.index,
-    )
+def unit_detail(frame: pd.DataFrame, row: int) -> str:
+    """What a unit that does not convert should have been (for the report)."""
+    return f"expected '{frame['_dict_unit'].iloc[row]}' or a unit that converts to it"
+
+
+def range_detail(frame: pd.DataFrame, row: int, column: str = "value") -> str:
+    """The plausible range a value missed, and the value in the dictionary's unit if converted."""
+    unit, given = frame["_dict_unit"].iloc[row], frame["unit"].iloc[row]
+    said = f"expected {frame['_low'].iloc[row]:g} to {frame['_high'].iloc[row]:g} {unit}"
+    if column == "value_high":
+        said += ", and not below value"
+    if given != unit:
+        said += f"; it is {frame['_' + column].iloc[row]:g} {unit} in {given}"
+    return said
+
+
+#: The report's words for what a rule expected, by the rule's flag (see `Relation.detailed`).
+DETAILS = {
+    "unit_matches": unit_detail,
+    "value_plausible": range_detail,
+    "value_high_plausible": lambda frame, row: range_detail(frame, row, "value_high"),
+}
 
 
 def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -184,20 +201,22 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     # As `Series.between` (inclusive; a missing number or bound is not plausible), on arrays.
     number = converted(value_num, units).to_numpy(dtype="float64", na_value=np.nan)
     top = converted(high_num, units).to_numpy(dtype="float64", na_value=np.nan)
+    # A value whose unit does not convert is reported once, for its unit.
+    unconverted = unknown | units["scale"].isna().to_numpy()
     plausible = (number >= low) & (number <= high)
     top_plausible = np.isnan(top) | ((top >= low) & (top <= high) & ~(top < number))
     examination = row_keys(m, EXAMINATION)
     in_unit = pd.Series(number, index=m.index)
-    expected = _range_text(low, high, units["dictionary_unit"])
     return m.assign(
         parameter_known=~unknown,
         unit_matches=unknown | units["scale"].notna().to_numpy(),
-        unit_matches_detail="expected '" + units["dictionary_unit"].fillna("") + "' or a unit "
-        "that converts to it",
-        value_plausible=unknown | plausible,
-        value_plausible_detail=expected,
-        value_high_plausible=unknown | top_plausible,
-        value_high_plausible_detail=expected + ", not below value",
+        value_plausible=unconverted | plausible,
+        value_high_plausible=unconverted | top_plausible,
+        _dict_unit=units["dictionary_unit"],
+        _low=low,
+        _high=high,
+        _value=number,
+        _value_high=top,
         case_known=_isin(m["case_id"], tables["cases"]["case_id"]),
         timepoint_known=_pairs_known(
             m, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]
@@ -414,8 +433,7 @@ def enrich_reference_ranges(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         case_known=_isin(ranges["case_id"], tables["cases"]["case_id"]),
         parameter_known=~unknown,
         unit_matches=unknown | units["scale"].notna().to_numpy(),
-        unit_matches_detail="expected '" + units["dictionary_unit"].fillna("") + "' or a unit "
-        "that converts to it",
+        _dict_unit=units["dictionary_unit"],
     )
 
 

@@ -326,7 +326,7 @@ class Relation:
     flag: str
     column: str
     sources: tuple[str, ...] = ()
-    #: Whether the enriched frame has `<flag>_detail`: what was expected, per row, for the report.
+    #: Whether the report says what was expected (`relations.DETAILS[flag]`).
     detailed: bool = False
 
 
@@ -497,9 +497,10 @@ _TABLE_RULE_COLUMNS: dict[str, str] = {
     "a reference range has a low or a high end, low below high": "low+high",
 }
 
-#: The rules whose report says what was expected (the enriched frame's `<flag>_detail`).
+#: The rules whose report says what was expected, by check: the rule's flag (whose words are
+#: `relations.DETAILS[flag]`).
 RELATION_DETAILS: dict[str, str] = {
-    r.check: f"{r.flag}_detail" for rules in RELATIONS.values() for r in rules if r.detailed
+    r.check: r.flag for rules in RELATIONS.values() for r in rules if r.detailed
 }
 
 #: The raw column a rule over several columns or tables is about, for the error report.

@@ -19,8 +19,16 @@ from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.intervals import printed_decimals
 from caserepro.io import write_table
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.raw import HEADER_LINE, RawTable, empty_coded, line_of, read_raw_table
+from caserepro.raw import (
+    FIRST_DATA_LINE,
+    HEADER_LINE,
+    RawTable,
+    empty_coded,
+    line_of,
+    read_raw_table,
+)
 from caserepro.relations import (
+    DETAILS,
     ENRICHERS,
     NEEDS,
     as_text,
@@ -256,9 +264,9 @@ def _with_details(problems: list[Problem], enriched: pd.DataFrame) -> list[Probl
     """Problems of rules that say what they expected, with that said after the value."""
     out = []
     for p in problems:
-        column = schemas.RELATION_DETAILS.get(p.check)
-        if column is not None and p.line is not None and column in enriched.columns:
-            detail = enriched[column].iloc[p.line - 2]
+        flag = schemas.RELATION_DETAILS.get(p.check)
+        if flag is not None and p.line is not None:
+            detail = DETAILS[flag](enriched, p.line - FIRST_DATA_LINE)
             p = Problem(p.file, p.line, p.column, p.check, f"{p.value} ({detail})")
         out.append(p)
     return out
@@ -342,14 +350,23 @@ def load_raw(
     (`text_as_categories` and `meanwhile`: see `validate_tables`)."""
     shown = display_dir or str(raw_dir)
     names = {table: f"{shown.rstrip('/')}/{table}.csv" for table in RAW_TABLES}
+    raw, problems = read_raw_folder(raw_dir, names)
+    return validate_tables(raw, names, text_as_categories, meanwhile, problems)
+
+
+def read_raw_folder(
+    raw_dir: str | Path, names: dict[str, str]
+) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Every raw table that can be read (an optional one absent or header-only as no rows, with
+    its optional columns added blank), and the problems of the files that cannot."""
     raw: dict[str, RawTable] = {}
     problems: list[Problem] = []
     for table in RAW_TABLES:
         path = raw_file(raw_dir, table)
         optional = table in schemas.OPTIONAL_TABLES
-        columns = list(schemas.TABLE_SCHEMAS[table].to_schema().columns)
         if not path.exists():
             if optional:
+                columns = list(schemas.TABLE_SCHEMAS[table].to_schema().columns)
                 raw[table] = RawTable(empty_coded(columns))
             else:
                 problems.append(Problem(names[table], None, None, "file exists", "missing"))
@@ -360,7 +377,7 @@ def load_raw(
             problems += error.problems
             continue
         raw[table] = _with_optional_columns(table, read)
-    return validate_tables(raw, names, text_as_categories, meanwhile, problems)
+    return raw, problems
 
 
 def _with_optional_columns(table: str, read: RawTable) -> RawTable:
