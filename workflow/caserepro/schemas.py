@@ -89,9 +89,7 @@ class TimepointTable(pa.DataFrameModel):
     months_after_first_infusion: Series[pd.Int64Dtype] = pa.Field(
         ge=0, le=600, nullable=True, coerce=True
     )
-    offset_months: Series[pd.Float64Dtype] = pa.Field(
-        ge=-1200, le=1200, nullable=True, coerce=True
-    )
+    offset_months: Series[pd.Float64Dtype] = pa.Field(ge=-1200, le=1200, nullable=True, coerce=True)
     relative_to: Series[str] = pa.Field(str_matches=CODE, nullable=True)
     order: Series[pd.Int64Dtype] = pa.Field(ge=1, le=10000, nullable=True, coerce=True)
     label: Series[str]
@@ -337,9 +335,7 @@ _TIMEPOINT = Relation(
 _PARAMETER = Relation(
     "parameter is in the data dictionary", "parameter_known", "parameter", ("dictionary",)
 )
-_MODALITY = Relation(
-    "modality is in modalities.csv", "modality_known", "modality", ("modalities",)
-)
+_MODALITY = Relation("modality is in modalities.csv", "modality_known", "modality", ("modalities",))
 _CASE_OR_BLANK = Relation(
     "case_id is blank (every case) or in cases.csv", "case_known", "case_id", ("cases",)
 )
@@ -374,9 +370,7 @@ RELATIONS: dict[str, tuple[Relation, ...]] = {
         _TIMEPOINT,
         Relation("method is in methods.csv", "method_known", "method", ("methods",)),
         _MODALITY,
-        Relation(
-            "qualifier is in qualifiers.csv", "qualifier_known", "qualifier", ("qualifiers",)
-        ),
+        Relation("qualifier is in qualifiers.csv", "qualifier_known", "qualifier", ("qualifiers",)),
         Relation("ESV is smaller than EDV of the same examination", "esv_below_edv", "value"),
         Relation(
             "systolic is above diastolic pressure of the same reading",

@@ -70,7 +70,11 @@ def _prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> pd.Serie
     if codebook is None or codebook.empty:
         return pd.Series("", index=qualifier.index, dtype="str")
     printed = _text(codebook["printed"]).fillna("")
-    return _text(qualifier).map(dict(zip(_text(codebook["qualifier"]), printed))).fillna("")
+    return (
+        _text(qualifier)
+        .map(dict(zip(_text(codebook["qualifier"]), printed, strict=True)))
+        .fillna("")
+    )
 
 
 def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.DataFrame:
@@ -268,7 +272,7 @@ def build_table(tables: dict[str, pd.DataFrame], table: str, case_id: str | None
     )
     wanted = pd.MultiIndex.from_tuples([(tp, m if split else "") for tp, m in columns])
     grid = grid.reindex(columns=wanted).fillna("").reset_index().sort_values(["case_id", "row"])
-    labels = dict(zip(order["timepoint"], order["label"]))
+    labels = dict(zip(order["timepoint"], order["label"], strict=True))
     width = len(methods) if split else 1
     top = [labels[tp] if j % width == 0 else "" for j, (tp, _) in enumerate(columns)]
     header = [[corner, *top]]

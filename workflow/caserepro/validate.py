@@ -230,7 +230,10 @@ def _with_numbers(tables: dict[str, pd.DataFrame], value: pd.Series) -> dict[str
     number = per_value(value, lambda values: values.astype("float64"))
     high = per_value(m["value_high"], lambda values: pd.to_numeric(values, errors="coerce"))
     q = as_text(tables["qualifiers"])
-    means = per_value(m["qualifier"], lambda v: v.astype("str").map(dict(zip(q["qualifier"], q["means"]))))
+    means = per_value(
+        m["qualifier"],
+        lambda v: v.astype("str").map(dict(zip(q["qualifier"], q["means"], strict=True))),
+    )
     measurements = m.assign(
         value_num=converted(number, units),
         decimals=per_value(value, printed_decimals),

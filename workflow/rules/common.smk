@@ -25,6 +25,14 @@ PAPER_TABLE_FILES = {
     for suffix, path in files.items()
 }
 TABLE_OUTPUTS = list(PAPER_TABLE_FILES.values())
+
+
+def table_caption(table):
+    """The report caption of a table: its own, if there is one, else the general one."""
+    own = Path(workflow.basedir) / "workflow" / "report" / f"{table}.rst"
+    return f"../report/{table}.rst" if own.exists() else "../report/paper_table.rst"
+
+
 FIGURE_FILES = {figure: paths.figure_files(RESULTS, figure) for figure in paths.FIGURES}
 FIGURES_OUTPUTS = [path for files in FIGURE_FILES.values() for path in files.values()]
 

@@ -1,11 +1,5 @@
 # Stage: tables. Every table of table_layout.csv, per case where cases have their own layout
 # (caserepro.tables): as CSV (shown in the report) and as a Markdown fragment.
-def table_caption(table):
-    """The report caption of a table: its own, if there is one, else the general one."""
-    own = Path(workflow.basedir) / "workflow" / "report" / f"{table}.rst"
-    return f"../report/{table}.rst" if own.exists() else "../report/paper_table.rst"
-
-
 rule make_paper_tables:
     input:
         **VALIDATED,

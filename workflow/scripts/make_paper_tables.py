@@ -10,5 +10,7 @@ for case_id, table, csv_file, md_file in snakemake.params.tables:
     grid = build_table(tables, table, case_id or None)
     write_text(csv_file, grid.to_csv())
     write_text(md_file, grid.to_markdown())
-names = [f"{case_id + '/' if case_id else ''}{table}" for case_id, table, *_ in snakemake.params.tables]
+names = [
+    f"{case_id + '/' if case_id else ''}{table}" for case_id, table, *_ in snakemake.params.tables
+]
 write_text(snakemake.log[0], f"wrote {', '.join(names) or 'no table'}\n")
