@@ -20,6 +20,7 @@ RAW_TABLES: tuple[str, ...] = (
     "modalities",
     "qualifiers",
     "reference_ranges",
+    "interventions",
 )
 
 #: Tables a case report need not have: an absent file or a header alone means none.
@@ -30,6 +31,7 @@ OPTIONAL_TABLES: tuple[str, ...] = (
     "table_layout",
     "paper_tables",
     "reference_ranges",
+    "interventions",
 )
 
 #: The tables of the mission's paper that its manuscript includes (any raw folder's tables come

@@ -14,7 +14,7 @@ import pandas as pd
 
 from caserepro import tables as paper_tables
 from caserepro.codes import combined_key
-from caserepro.schemas import COMPOSITE_ROWS, REFERENCE_CRITERION
+from caserepro.schemas import COMPOSITE_ROWS, OFFSET_UNITS, REFERENCE_CRITERION
 from caserepro.units import conversion
 
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
@@ -266,7 +266,9 @@ def _positions(t: pd.DataFrame) -> pd.DataFrame:
     at_zero = frame[(months == 0) & ~np.isnan(position)].drop_duplicates("case")
     anchor = frame["case"].map(at_zero.set_index("case")["position"]).to_numpy(dtype="float64")
     position = np.where(np.isnan(position), anchor + months, position)
-    offset = t["offset_months"].astype("float64").to_numpy()
+    in_months = t["offset_unit"].astype("str").map(OFFSET_UNITS).astype("float64")
+    offset = t["offset_months"].astype("float64").fillna(t["offset"].astype("float64") * in_months)
+    offset = offset.to_numpy()
     reference = t["relative_to"].astype("str").to_numpy()
     for _ in range(_LONGEST_CHAIN):
         known = pd.Series(position, index=pd.MultiIndex.from_arrays([case, code]))
@@ -424,6 +426,16 @@ def enrich_paper_tables(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
+def enrich_interventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Interventions with checks that their case and timepoint exist."""
+    i = tables["interventions"]
+    keys = ["case_id", "timepoint"]
+    return i.assign(
+        case_known=_isin(i["case_id"], tables["cases"]["case_id"]),
+        timepoint_known=_pairs_known(i, tables["timepoints"], keys, keys),
+    )
+
+
 def enrich_reference_ranges(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Reference ranges with checks of their case, parameter and unit."""
     ranges = tables["reference_ranges"]
@@ -445,6 +457,7 @@ ENRICHERS = {
     "table_layout": enrich_table_layout,
     "paper_tables": enrich_paper_tables,
     "reference_ranges": enrich_reference_ranges,
+    "interventions": enrich_interventions,
 }
 #: Tables each enricher reads besides its own.
 NEEDS = {
@@ -463,4 +476,5 @@ NEEDS = {
     ),
     "paper_tables": ("cases", "table_layout"),
     "reference_ranges": ("cases", "dictionary"),
+    "interventions": ("cases", "timepoints"),
 }

@@ -38,13 +38,28 @@ SEXES = ["male", "female"]
 CLAIM_KINDS = ["range", "increase", "decrease", "below", "above", "within"]
 #: Table rows that are not a single dictionary parameter.
 COMPOSITE_ROWS = ["blood_pressure", "complaints", "complications"]
+#: Units of a timepoint's `offset`, in months (a month is a twelfth of a year, as pint has it).
+OFFSET_UNITS: dict[str, float] = {
+    "d": 12 / 365.25,
+    "wk": 7 * 12 / 365.25,
+    "mo": 1.0,
+    "y": 12.0,
+}
 #: A claim's `criterion` that means the paper's own printed range (reference_ranges.csv).
 REFERENCE_CRITERION = "reference_range"
 
 #: Columns a raw file may leave out (read as blank): added by the format after its first paper.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "timepoints": ("months_after_first_infusion", "offset_months", "relative_to", "order"),
+    "timepoints": (
+        "months_after_first_infusion",
+        "offset_months",
+        "offset",
+        "offset_unit",
+        "relative_to",
+        "order",
+    ),
     "measurements": ("value_high", "note"),
+    "qualifiers": ("space",),
     "table_layout": ("case_id",),
 }
 
@@ -90,6 +105,8 @@ class TimepointTable(pa.DataFrameModel):
         ge=0, le=600, nullable=True, coerce=True
     )
     offset_months: Series[pd.Float64Dtype] = pa.Field(ge=-1200, le=1200, nullable=True, coerce=True)
+    offset: Series[pd.Float64Dtype] = pa.Field(nullable=True, coerce=True)
+    offset_unit: Series[str] = pa.Field(isin=list(OFFSET_UNITS), nullable=True)
     relative_to: Series[str] = pa.Field(str_matches=CODE, nullable=True)
     order: Series[pd.Int64Dtype] = pa.Field(ge=1, le=10000, nullable=True, coerce=True)
     label: Series[str]
@@ -104,7 +121,13 @@ class TimepointTable(pa.DataFrameModel):
 
     @pa.dataframe_check(name="an offset names the timepoint it counts from, and only then")
     def offset_has_reference(cls, df: pd.DataFrame) -> pd.Series:
-        return df["offset_months"].isna() == df["relative_to"].isna()
+        offset = df["offset_months"].notna() | df["offset"].notna()
+        return offset == df["relative_to"].notna()
+
+    @pa.dataframe_check(name="an offset is in months or in offset + offset_unit, not both")
+    def offset_said_once(cls, df: pd.DataFrame) -> pd.Series:
+        paired = df["offset"].notna() == df["offset_unit"].notna()
+        return paired & ~(df["offset_months"].notna() & df["offset"].notna())
 
 
 class InfusionTable(pa.DataFrameModel):
@@ -270,10 +293,28 @@ class QualifierTable(pa.DataFrameModel):
     qualifier: Series[str] = pa.Field(unique=True)
     means: Series[str] = pa.Field(isin=QUALIFIER_MEANINGS)
     printed: Series[str] = pa.Field(nullable=True)
+    space: Series[str] = pa.Field(isin=["yes", "no"], nullable=True)
     description: Series[str]
 
     class Config:
         strict = True
+
+
+class InterventionTable(pa.DataFrameModel):
+    """A treatment other than the cell infusions (a drug, a procedure): its own name, when, dose."""
+
+    case_id: Series[str] = pa.Field(str_matches=CASE_ID)
+    intervention: Series[int] = pa.Field(ge=1, le=1000, coerce=True)
+    timepoint: Series[str] = pa.Field(str_matches=CODE)
+    name: Series[str]
+    dose: Series[str] = pa.Field(str_matches=PRINTED_NUMBER, nullable=True)
+    unit: Series[str] = pa.Field(nullable=True)
+    source: Series[str]
+    note: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        unique = ["case_id", "intervention"]
 
 
 class ReferenceRangeTable(pa.DataFrameModel):
@@ -311,6 +352,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "modalities": ModalityTable,
     "qualifiers": QualifierTable,
     "reference_ranges": ReferenceRangeTable,
+    "interventions": InterventionTable,
 }
 
 
@@ -467,6 +509,7 @@ RELATIONS: dict[str, tuple[Relation, ...]] = {
         _PARAMETER,
         _UNIT,
     ),
+    "interventions": (_CASE, _TIMEPOINT),
 }
 
 
@@ -486,7 +529,8 @@ _TABLE_RULE_COLUMNS: dict[str, str] = {
     "plausible range has min < max": "min+max",
     "a change claim names its start timepoint": "from_timepoint",
     "a range claim states its low and high value": "stated_low+stated_high",
-    "an offset names the timepoint it counts from, and only then": "offset_months+relative_to",
+    "an offset names the timepoint it counts from, and only then": "offset_months+offset+relative_to",
+    "an offset is in months or in offset + offset_unit, not both": "offset_months+offset+offset_unit",
     "a range (value to value_high) has no qualifier": "value_high+qualifier",
     "a reference range has a low or a high end, low below high": "low+high",
 }

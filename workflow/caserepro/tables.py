@@ -70,11 +70,9 @@ def _prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> pd.Serie
     if codebook is None or codebook.empty:
         return pd.Series("", index=qualifier.index, dtype="str")
     printed = _text(codebook["printed"]).fillna("")
-    return (
-        _text(qualifier)
-        .map(dict(zip(_text(codebook["qualifier"]), printed, strict=True)))
-        .fillna("")
-    )
+    printed = printed.where(_text(codebook["space"]) != "yes", printed + " ")
+    prefix = dict(zip(_text(codebook["qualifier"]), printed, strict=True))
+    return _text(qualifier).map(prefix).fillna("")
 
 
 def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.DataFrame:
