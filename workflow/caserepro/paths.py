@@ -50,12 +50,9 @@ def raw_files(raw_dir: str | Path) -> dict[str, Path]:
 
 
 def raw_inputs(raw_dir: str | Path) -> dict[str, Path]:
-    """The raw CSV files a run reads: every required table's, and each optional one that exists."""
-    return {
-        table: path
-        for table, path in raw_files(raw_dir).items()
-        if table not in OPTIONAL_TABLES or path.exists()
-    }
+    """The raw CSV files of a run that exist (validation reports a required one that does not,
+    with every other problem, rather than Snakemake stopping before it at the first)."""
+    return {table: path for table, path in raw_files(raw_dir).items() if path.exists()}
 
 
 def validated_file(results_dir: str | Path, table: str) -> Path:

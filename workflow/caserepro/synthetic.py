@@ -13,8 +13,8 @@ make it clear. So a clean cohort audits with no flag at all, and every flag in a
 with `--inconsistencies K` comes from an injected value. Nothing here is real patient data:
 every case_id starts with `SYN-`, the case table's `source` and every measurement's `note` say
 `synthetic (seed S)`, and the generator refuses to write into the template folder. The codebook
-tables (dictionary, methods, checks, modalities, qualifiers) describe parameters, not patients, and are
-copied unchanged so labels, units and ranges keep one home; the template's table layout and
+tables (dictionary, methods, checks, modalities, qualifiers) describe parameters, not patients,
+and are copied unchanged so labels, units and ranges keep one home; the template's table layout and
 headings are written with a blank case_id, which makes them every case's.
 
 Run: `python -m caserepro.synthetic --cases 1000 --seed 1 --out /tmp/cohort [--inconsistencies 5]`.

@@ -25,6 +25,12 @@ PAPER_TABLE_FILES = {
     for suffix, path in files.items()
 }
 TABLE_OUTPUTS = list(PAPER_TABLE_FILES.values())
+# The tables the manuscript includes (paths.PAPER_TABLES), those the layout has.
+MANUSCRIPT_TABLE_FILES = {
+    f"{table}_md": PAPER_TABLE_FILES[f"{table}_md"]
+    for table in paths.PAPER_TABLES
+    if f"{table}_md" in PAPER_TABLE_FILES
+}
 
 
 def table_caption(table):
