@@ -307,7 +307,8 @@ def timepoint_sequence(t: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "sequence": sequence.reindex(t.index).astype("int64"),
-            "placed": key["first"].notna().reindex(t.index),
+            # A timepoint of an ordered case without its order is reported once, for that.
+            "placed": key["first"].notna().reindex(t.index) | (ordered_case & order.isna()),
             "order_complete": ~ordered_case | order.notna(),
         },
         index=t.index,

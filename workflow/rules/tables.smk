@@ -20,3 +20,9 @@ rule make_paper_tables:
         ],
     script:
         "../scripts/make_paper_tables.py"
+
+
+# `snakemake tables` builds the paper tables alone (with the validation they need).
+rule tables:
+    input:
+        TABLE_OUTPUTS,
