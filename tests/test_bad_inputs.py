@@ -773,6 +773,23 @@ CORPUS: list[Variant] = [
         "criterion",
         "criterion 'reference_range' has a row in reference_ranges.csv",
     ),
+    _v(
+        "intervention at a timepoint the case does not have",
+        "interventions",
+        lambda r: append_row(
+            r,
+            "interventions",
+            {
+                "case_id": "LAT2026-01",
+                "intervention": "1",
+                "timepoint": "visit9",
+                "name": "Furosemide",
+                "source": "Treatment",
+            },
+        ),
+        "timepoint",
+        "timepoint is in timepoints.csv for this case",
+    ),
     # new measurement and timepoint rules
     _v(
         "range whose high end is below its low end",
@@ -787,7 +804,7 @@ CORPUS: list[Variant] = [
         lambda r: fill_new_column(
             r, "timepoints", {"timepoint": "echo_followup"}, "offset_months", "-3"
         ),
-        "offset_months+relative_to",
+        "offset_months+offset+relative_to",
         "an offset names the timepoint it counts from",
     ),
     _v(
