@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import second_case
 from caserepro import paths
 from caserepro.manuscript import QUARTO_ENV, generated_files
-import second_case
 from conftest import EXPECTED, copy_repo, run_snakemake
 
 pytestmark = pytest.mark.e2e
