@@ -251,28 +251,50 @@ def _month_number(dates: pd.Series) -> pd.Series:
 _LONGEST_CHAIN = 50
 
 
+def _month_positions(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Months since year 0 of 'YYYY-MM' or 'YYYY' dates (a year: its January), and whether the
+    date is a year only; worked out once per distinct date."""
+    parts = per_value(
+        dates,
+        lambda values: pd.Series(
+            list(
+                values.astype("str")
+                .str.extract(r"^(\d{4})(?:-(\d{2}))?$")
+                .astype("float64")
+                .itertuples(index=False, name=None)
+            )
+        ),
+    )
+    year = np.array([p[0] for p in parts], dtype="float64")
+    month = np.array([p[1] for p in parts], dtype="float64")
+    return year * 12 + np.nan_to_num(month, nan=1.0) - 1, ~np.isnan(year) & np.isnan(month)
+
+
 def _positions(t: pd.DataFrame) -> pd.DataFrame:
     """Each timepoint's place in time, in months on one scale per case (`position`; missing if
     it has none), and whether its date is a year only (`year_only`): from its date, from months
     after the case's first infusion, or from an offset to another timepoint, in that order."""
-    case = t["case_id"].astype("str").to_numpy()
-    code = t["timepoint"].astype("str").to_numpy()
-    date = t["date"].astype("str")
-    parts = date.str.extract(r"^(\d{4})(?:-(\d{2}))?$").astype("float64")
-    position = (parts[0] * 12 + parts[1].fillna(1) - 1).to_numpy()
-    year_only = (parts[0].notna() & parts[1].isna()).to_numpy()
+    case, _ = distinct(t["case_id"])
+    position, year_only = _month_positions(t["date"])
     months = t["months_after_first_infusion"].astype("float64").to_numpy()
-    frame = pd.DataFrame({"case": case, "code": code, "position": position})
-    at_zero = frame[(months == 0) & ~np.isnan(position)].drop_duplicates("case")
-    anchor = frame["case"].map(at_zero.set_index("case")["position"]).to_numpy(dtype="float64")
+    first = pd.Series(position[months == 0], index=case[months == 0]).dropna()
+    anchor = pd.Series(first[~first.index.duplicated()]).reindex(case).to_numpy(dtype="float64")
     position = np.where(np.isnan(position), anchor + months, position)
     in_months = t["offset_unit"].astype("str").map(OFFSET_UNITS).astype("float64")
     offset = t["offset_months"].astype("float64").fillna(t["offset"].astype("float64") * in_months)
-    offset = offset.to_numpy()
-    reference = t["relative_to"].astype("str").to_numpy()
+    offset = offset.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(offset).all():
+        return pd.DataFrame({"position": position, "year_only": year_only}, index=t.index)
+    # The timepoint an offset counts from: its row, by (case, timepoint) codes.
+    own, reference = pd.factorize(
+        pd.concat([t["timepoint"].astype("str"), t["relative_to"].astype("str")]),
+        use_na_sentinel=False,
+    )[0].reshape(2, -1)
+    width = len(own) + len(reference) + 1
+    rows = pd.Index(case * width + own)
+    at = rows.get_indexer(case * width + reference)
     for _ in range(_LONGEST_CHAIN):
-        known = pd.Series(position, index=pd.MultiIndex.from_arrays([case, code]))
-        found = known.reindex(pd.MultiIndex.from_arrays([case, reference])).to_numpy()
+        found = np.where(at >= 0, position[at], np.nan)
         resolved = np.where(np.isnan(position) & ~np.isnan(offset), found + offset, position)
         if np.array_equal(resolved, position, equal_nan=True):
             break
@@ -285,7 +307,7 @@ def timepoint_sequence(t: pd.DataFrame) -> pd.DataFrame:
     (`placed`): by `order` where the case gives one, else by position in time (a year-only
     date before the months of that year, then months after the first infusion, then file order)."""
     where = _positions(t)
-    case = t["case_id"].astype("str")
+    case = pd.Series(distinct(t["case_id"])[0], index=t.index)
     order = t["order"].astype("float64")
     ordered_case = order.notna().groupby(case).transform("any")
     key = pd.DataFrame(

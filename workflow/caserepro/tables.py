@@ -60,8 +60,12 @@ class Grid:
 
 
 def _text(column: pd.Series) -> pd.Series:
-    """A text or categorical column as plain text (missing stays missing)."""
-    return column.astype("str") if isinstance(column.dtype, pd.CategoricalDtype) else column
+    """A text or categorical column as plain text (missing stays missing); a categorical one by
+    taking its values by code, without making a string per row."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    values = np.append(column.cat.categories.to_numpy(dtype=object), None)
+    return pd.Series(values[column.cat.codes.to_numpy()], index=column.index, dtype=object)
 
 
 def _prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> pd.Series:
@@ -79,7 +83,7 @@ def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd
     """Measurements from `sources` with their printed cell: qualifier prefix, value as printed
     (its own decimals), and the high end of a range."""
     m = tables["measurements"]
-    m = m[_text(m["source"]).isin(sources)]
+    m = m[m["source"].isin(sources)]
     if "decimals" in m.columns:
         printed = pd.to_numeric(_text(m["value"]))
         cell = _prefixes(tables, m["qualifier"]) + format_printed(printed, m["decimals"])
@@ -112,7 +116,7 @@ def _blood_pressure(cells: pd.DataFrame) -> pd.DataFrame:
 def _infusion_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.DataFrame:
     """The infusion rows (complaints, cells, complications) in long form."""
     i = tables["infusions"]
-    i = i[_text(i["source"]).isin(sources)]
+    i = i[i["source"].isin(sources)]
     dictionary = tables["dictionary"]
     decimals = dictionary.loc[_text(dictionary["parameter"]) == "cell_dose", "decimals"]
     places = int(decimals.iloc[0]) if len(decimals) else 0
@@ -160,7 +164,8 @@ def _with_columns(tables: dict[str, pd.DataFrame], placed: pd.DataFrame) -> pd.D
     """Placed values with the method of their column: a table whose values carry a method has a
     column per method (methods.csv order; a value without one under the first)."""
     methods = _text(tables["methods"]["method"]).tolist() if "methods" in tables else []
-    used = placed.dropna(subset=["method"]).groupby("table")["method"].agg(set)
+    pairs = placed[["table", "method"]].dropna().drop_duplicates()
+    used = pairs.groupby("table")["method"].agg(set)
     first = {t: next(m for m in methods if m in found) for t, found in used.items()}
     fill = placed["table"].map(first)
     return placed.assign(
@@ -171,12 +176,12 @@ def _with_columns(tables: dict[str, pd.DataFrame], placed: pd.DataFrame) -> pd.D
 def placement_problems(placed: pd.DataFrame, layout: pd.DataFrame) -> dict[str, pd.Series]:
     """Per layout row: shows at least one value; each of its cells holds one value. Per placed
     measurement (by index): it lands in one cell only."""
-    cell_count = placed.groupby(CELL_KEY, dropna=False)["cell"].transform("size")
-    crowded = placed.loc[cell_count > 1, "layout_row"].unique()
-    values = placed[placed["measurement"] >= 0]
-    spread = values.groupby("measurement")["layout_row"].transform("size")
-    twice = values.loc[(spread > 1).to_numpy(), "measurement"].unique()
-    crowded_values = values.loc[(cell_count.loc[values.index] > 1).to_numpy(), "measurement"]
+    shared_cell = placed.duplicated(CELL_KEY, keep=False).to_numpy()
+    crowded = placed.loc[shared_cell, "layout_row"].unique()
+    is_value = (placed["measurement"] >= 0).to_numpy()
+    values = placed[is_value]
+    twice = values.loc[values.duplicated("measurement", keep=False), "measurement"].unique()
+    crowded_values = values.loc[shared_cell[is_value], "measurement"]
     return {
         "row_has_values": pd.Series(layout["layout_row"].isin(placed["layout_row"]).to_numpy()),
         "row_cells_single": pd.Series(~layout["layout_row"].isin(crowded).to_numpy()),
