@@ -48,7 +48,7 @@ EXPECTED_TABLE1 = [
     ["LVEF, %", "25", "45", "↑"],
     ["LVEDD, cm", "6.1", "", ""],
     ["Heart rate, bpm", "", "60–90", ""],
-    ["NT-proBNP, pg/mL", "", "<125", ""],
+    ["NT-proBNP, pg/mL", "", "< 125", ""],
 ]
 #: The codebook tables it shares with data/raw.
 CODEBOOK = ("dictionary", "modalities", "qualifiers", "checks")
@@ -68,16 +68,18 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def write_merged(raw_dir: Path, folder: Path) -> Path:
-    """data/raw's case and this one in one folder: every table the rows of both."""
-    alone = write_alone(raw_dir, folder.parent / f"{folder.name}-second")
+def write_merged(raw_dir: Path, folder: Path, other: Path | None = None) -> Path:
+    """data/raw's case and another (this one, or the raw folder `other`) in one folder: every
+    table the rows of both; a codebook row the first folder has already is not repeated."""
+    other = other or write_alone(raw_dir, folder.parent / f"{folder.name}-second")
     folder.mkdir(parents=True, exist_ok=True)
     for table in RAW_TABLES:
-        parts = [raw_file(d, table) for d in (raw_dir, alone) if raw_file(d, table).exists()]
-        frames = [_read(p) for p in parts]
-        if table in CODEBOOK:
-            frames = frames[:1]
-        merged = pd.concat(frames, ignore_index=True).fillna("")
+        parts = [raw_file(d, table) for d in (raw_dir, other) if raw_file(d, table).exists()]
+        if not parts:
+            continue
+        merged = pd.concat([_read(p) for p in parts], ignore_index=True).fillna("")
+        if table in (*CODEBOOK, "methods"):
+            merged = merged.drop_duplicates(merged.columns[0])
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerows([list(merged.columns), *merged.values.tolist()])

@@ -11,9 +11,9 @@ import second_case
 from caserepro.formatting import format_printed
 from caserepro.markup import markdown_text
 from caserepro.paths import layout_tables, paper_table_outputs
-from caserepro.tables import TableError, build_table, table1, table2
+from caserepro.tables import TableError, build_table, layout_of, table1, table2, table_keys
 from caserepro.validate import load_raw
-from conftest import EXPECTED, RAW_DIR, edit_measurement
+from conftest import EXPECTED, RAW_DIR, REPO, edit_measurement
 
 
 def expected_rows(name: str) -> list[list[str]]:
@@ -142,3 +142,16 @@ def test_a_value_landing_in_two_cells_is_an_error(tables):
         build_table(
             tables | {"table_layout": layout, "measurements": measurements}, "table1", "LAT2026-01"
         )
+
+
+WANG = REPO / "examples" / "wang2021" / "raw"
+
+
+@pytest.mark.skipif(not WANG.exists(), reason="examples/wang2021 is not in this checkout")
+def test_the_two_real_papers_together_give_each_the_tables_it_gets_alone(tmp_path, tables):
+    merged = load_raw(second_case.write_merged(RAW_DIR, tmp_path / "series", WANG))
+    wang = load_raw(WANG)
+    for case_id, name in table_keys(layout_of(wang)):
+        assert build_table(merged, name, case_id) == build_table(wang, name, case_id)
+    for name in ("table1", "table2"):
+        assert grid_rows(build_table(merged, name, "LAT2026-01")) == expected_rows(name)
