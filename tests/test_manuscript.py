@@ -111,8 +111,11 @@ def pipe_rows(markdown: str) -> list[list[str]]:
 # --- the hand-written source ------------------------------------------------------------------
 
 
-def test_prose_types_no_number_outside_shortcodes():
-    assert ms.typed_numbers(QMD) == []
+@pytest.mark.parametrize(
+    "qmd", [SOURCE / "index.qmd", *sorted(REPO.glob("examples/*/manuscript/index.qmd"))]
+)
+def test_prose_types_no_number_outside_shortcodes(qmd):
+    assert ms.typed_numbers(qmd.read_text(encoding="utf-8")) == []
 
 
 def test_typed_number_check_catches_numbers_but_not_names_citations_or_labels():
@@ -171,7 +174,7 @@ def test_every_cross_reference_has_a_label(texts):
 
 
 def test_every_include_and_figure_is_a_generated_file(texts):
-    generated = set(ms.generated_files())
+    generated = set(ms.generated_files(paths.PAPER_TABLES))
     assert ms.include_paths(QMD) - generated == set()
     images = set().union(*(ms.image_paths(t) for t in texts.values()))
     assert images == {f"{ms.FIGURE_DIR}/{f}.svg" for f in paths.FIGURES}
@@ -289,7 +292,7 @@ def test_not_rendered_message_is_one_line_that_says_how_to_install():
 def test_pipeline_assembles_the_render_directory(pipeline_run):
     results = pipeline_run / "results"
     render_dir = paths.manuscript_inputs_dir(results)
-    for name in ms.generated_files():
+    for name in ms.generated_files(paths.PAPER_TABLES):
         assert (render_dir / name).is_file(), name
     qmd = (render_dir / "index.qmd").read_text(encoding="utf-8")
     variables = yaml.safe_load((render_dir / "_variables.yml").read_text(encoding="utf-8"))
@@ -312,3 +315,54 @@ def test_pipeline_table_fragments_match_the_table_csvs(pipeline_run, name):
 def test_manuscript_sources_exist():
     for name in ms.SOURCES:
         assert Path(SOURCE / name).is_file(), name
+
+
+# --- a manuscript per paper -------------------------------------------------------------------
+
+
+def test_a_var_the_data_cannot_fill_is_an_error_naming_it(tables, metrics, audit):
+    sources = {name: (SOURCE / name).read_text(encoding="utf-8") for name in ms.SOURCES}
+    sources["index.qmd"] += "\n{{< var values.table_1.visit9.lvef >}} {{< var case.age >}}\n"
+    with pytest.raises(ms.UnfilledVariableError, match=r"values\.table_1\.visit9\.lvef$"):
+        ms.render_dir_texts(
+            tables=tables,
+            thresholds=CONFIG["thresholds"],
+            metrics=metrics,
+            sources=sources,
+            table_markdown={},
+            audit=audit,
+            figures={f: ("c", "a") for f in paths.FIGURES},
+            provenance=PROVENANCE,
+        )
+
+
+def test_blank_or_nan_values_count_as_unfilled():
+    variables = {"a": {"b": "nan", "c": "", "d": "12"}}
+    qmd = "{{< var a.b >}} {{< var a.c >}} {{< var a.d >}} {{< var a.e >}}"
+    assert ms.unfilled_keys(qmd, variables) == ["a.b", "a.c", "a.e"]
+
+
+def test_the_manuscript_tells_one_case_of_a_series(tables):
+    other = {
+        name: pd.concat([frame, frame.assign(case_id="SECOND-01")], ignore_index=True)
+        if "case_id" in frame
+        else frame
+        for name, frame in tables.items()
+    }
+    m = other["measurements"]
+    second = (m["case_id"] == "SECOND-01") & (m["parameter"] == "lvef") & (m["source"] == "Table 1")
+    other["measurements"] = m.assign(value_num=m["value_num"].where(~second, 11.0))
+    first = ms.value_variables(ms.of_case(other, ms.manuscript_case(other, None)))
+    chosen = ms.value_variables(ms.of_case(other, ms.manuscript_case(other, "SECOND-01")))
+    assert first["table_1"]["visit1"]["lvef"] != "11"
+    assert {v["lvef"] for v in chosen["table_1"].values()} == {"11"}
+    with pytest.raises(ValueError, match="NOBODY"):
+        ms.manuscript_case(other, "NOBODY")
+
+
+def test_a_paper_folder_without_project_settings_takes_the_default_ones(tmp_path):
+    (tmp_path / "index.qmd").write_text("x", encoding="utf-8")
+    (tmp_path / "references.bib").write_text("", encoding="utf-8")
+    files = ms.source_files(tmp_path)
+    assert files["index.qmd"] == tmp_path / "index.qmd"
+    assert files["_quarto.yml"] == Path(ms.DEFAULT_SOURCE_DIR) / "_quarto.yml"

@@ -98,7 +98,7 @@ def test_a_run_without_quarto_leaves_a_one_line_note_and_every_input_of_the_manu
     note = paths.manuscript_not_rendered_file(results).read_text(encoding="utf-8")
     assert note.count("\n") == 1 and "NOT rendered" in note
     assert not paths.manuscript_output_dir(results).joinpath("index.html").exists()  # not stale
-    for name in generated_files():
+    for name in generated_files(paths.PAPER_TABLES):
         assert (paths.manuscript_inputs_dir(results) / name).is_file(), name
 
 

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,14 @@ from caserepro import labels as readers
 from caserepro import paths
 from caserepro.markup import attribute_text, expanded_text, markdown_text, text_table
 
-#: Hand-written sources copied from `manuscript/` into the render directory.
+#: The manuscript of the mission's paper: the default source folder (config `manuscript`).
+DEFAULT_SOURCE_DIR = "manuscript"
+
+#: Hand-written sources copied from the source folder into the render directory.
 SOURCES: tuple[str, ...] = ("_quarto.yml", "index.qmd", "references.bib", "typst-verbatim.lua")
 
-#: The paper's tables, as their generated include fragments (`_<table>.md`).
-TABLE_FRAGMENTS: tuple[str, ...] = ("table1", "table2")
+#: Sources a paper's own folder may leave out: then the default folder's are used.
+SHARED_SOURCES: tuple[str, ...] = ("_quarto.yml", "typst-verbatim.lua")
 
 #: Generated fragments besides the tables and figures.
 OTHER_FRAGMENTS: tuple[str, ...] = (
@@ -78,9 +81,22 @@ def figure_fragment_stem(figure: str) -> str:
     return f"fig-{figure}"
 
 
-def generated_files() -> list[str]:
-    """Every file of the render directory that the pipeline writes, relative to it."""
-    fragments = [fragment_name(s) for s in (*TABLE_FRAGMENTS, *OTHER_FRAGMENTS)]
+def source_files(source_dir: str | Path) -> dict[str, Path]:
+    """The manuscript's hand-written sources by name: the paper's own folder's, and for the
+    project settings and filter it does not have, the default folder's."""
+    own = Path(source_dir)
+    return {
+        name: own / name
+        if (own / name).exists() or name not in SHARED_SOURCES
+        else Path(DEFAULT_SOURCE_DIR) / name
+        for name in SOURCES
+    }
+
+
+def generated_files(tables: Sequence[str]) -> list[str]:
+    """Every file of the render directory that the pipeline writes, relative to it, for a
+    manuscript that includes the paper tables `tables` (`_<table>.md` each)."""
+    fragments = [fragment_name(s) for s in (*tables, *OTHER_FRAGMENTS)]
     fragments += [fragment_name(figure_fragment_stem(f)) for f in FIGURES]
     figures = [f"{FIGURE_DIR}/{f}.svg" for f in FIGURES]
     return [*SOURCES, "_variables.yml", *fragments, *figures]
@@ -163,8 +179,28 @@ def _nest(keys: pd.DataFrame, values: pd.Series) -> dict[str, Any]:
 
 
 def index_case(tables: Mapping[str, pd.DataFrame]) -> str:
-    """The case the manuscript tells (the first of the case table: the paper's patient)."""
+    """The case the manuscript tells (the first of the case table: see `of_case`)."""
     return str(tables["cases"]["case_id"].iloc[0])
+
+
+def manuscript_case(tables: Mapping[str, pd.DataFrame], case_id: str | None) -> str:
+    """The case the manuscript tells: config `manuscript.case_id`, or the first of the case table."""
+    cases = tables["cases"]["case_id"].astype(str)
+    case = case_id or cases.iloc[0]
+    if case not in set(cases):
+        raise ValueError(f"config manuscript.case_id {case!r} is not a case of cases.csv")
+    return case
+
+
+def of_case(frames: Mapping[str, Any], case: str) -> dict[str, Any]:
+    """Every table restricted to one case: its own rows and those that hold for every case
+    (case_id blank); tables without a case_id column as they are."""
+    return {
+        name: frame[frame["case_id"].isna() | (frame["case_id"].astype("string") == case)]
+        if isinstance(frame, pd.DataFrame) and "case_id" in frame
+        else frame
+        for name, frame in frames.items()
+    }
 
 
 def _of_case(frame: pd.DataFrame, case_id: str) -> pd.DataFrame:
@@ -172,44 +208,57 @@ def _of_case(frame: pd.DataFrame, case_id: str) -> pd.DataFrame:
 
 
 def case_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
-    """The case in brief: sex, age, diagnosis, onset, admission, NYHA class at admission."""
+    """The case in brief: sex, age, diagnosis, and where the paper gives them, onset,
+    admission and NYHA class at admission (a fact the paper leaves out has no key)."""
     case = tables["cases"].iloc[0]
-    return {
+    facts = {
         "id": str(case["case_id"]),
         "sex": str(case["sex"]),
         "age": str(int(case["age_years"])),
         "diagnosis": str(case["diagnosis"]),
-        "symptom_onset": format_month(case["symptom_onset"]),
-        "admission": format_month(case["admission"]),
-        "nyha_admission": ROMAN.get(
-            int(case["nyha_class_at_admission"]), str(case["nyha_class_at_admission"])
-        ),
     }
+    if pd.notna(case.get("symptom_onset")):
+        facts["symptom_onset"] = format_month(case["symptom_onset"])
+    if pd.notna(case.get("admission")):
+        facts["admission"] = format_month(case["admission"])
+    nyha = case.get("nyha_class_at_admission")
+    if pd.notna(nyha):
+        facts["nyha_admission"] = ROMAN.get(int(nyha), str(nyha))
+    return facts
 
 
 def timepoint_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
-    """Each timepoint's date (month precision, in words) and label; the infusion schedule."""
+    """Each timepoint's date (month precision, in words, where the paper dates it) and label;
+    the infusion schedule, where the case has infusions."""
     case_id = index_case(tables)
     tp = _of_case(tables["timepoints"], case_id)
-    dates = dict(zip(tp["timepoint"], tp["date"].map(format_month), strict=True))
-    labels = dict(zip(tp["timepoint"], tp["label"], strict=True))
+    dated = tp[tp["date"].notna()]
+    variables: dict[str, Any] = {
+        "dates": dict(zip(dated["timepoint"], dated["date"].map(format_month), strict=True)),
+        "labels": dict(zip(tp["timepoint"], tp["label"], strict=True)),
+    }
+    inf = _of_case(tables["infusions"], case_id)
+    if len(inf):
+        variables["infusions"] = infusion_variables(tables, tp, inf)
+    return variables
+
+
+def infusion_variables(
+    tables: Mapping[str, pd.DataFrame], tp: pd.DataFrame, inf: pd.DataFrame
+) -> dict[str, str]:
+    """How many infusions, how far apart, with how many complications and cells."""
     months = tp["months_after_first_infusion"].dropna().astype("int64").sort_values()
     gaps = months.diff().dropna().unique()
-    inf = _of_case(tables["infusions"], case_id)
     complicated = inf["complications"].str.strip().str.lower().ne("none")
     cells_dec = int(tables["dictionary"].set_index("parameter").at["cell_dose", "decimals"])
     return {
-        "dates": dates,
-        "labels": labels,
-        "infusions": {
-            "count": str(len(inf)),
-            "interval_months": str(int(gaps[0])) if len(gaps) == 1 else "irregular",
-            "span_months": str(int(months.iloc[-1] - months.iloc[0])) if len(months) else "",
-            "with_complications": str(int(complicated.sum())),
-            "cells_min": format_number(inf["cells_million"].min(), cells_dec),
-            "cells_max": format_number(inf["cells_million"].max(), cells_dec),
-            "cells_total": format_number(inf["cells_million"].sum(), cells_dec),
-        },
+        "count": str(len(inf)),
+        "interval_months": str(int(gaps[0])) if len(gaps) == 1 else "irregular",
+        "span_months": str(int(months.iloc[-1] - months.iloc[0])) if len(months) else "",
+        "with_complications": str(int(complicated.sum())),
+        "cells_min": format_number(inf["cells_million"].min(), cells_dec),
+        "cells_max": format_number(inf["cells_million"].max(), cells_dec),
+        "cells_total": format_number(inf["cells_million"].sum(), cells_dec),
     }
 
 
@@ -223,6 +272,9 @@ def value_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     # NYHA classes are printed as Roman numerals, as the paper prints them.
     roman = m["value_num"].map(lambda v: ROMAN.get(int(v), "") if float(v).is_integer() else "")
     printed = printed.mask(m["parameter"].eq("nyha_class") & roman.ne(""), roman)
+    # A qualified value reads as the paper writes it: 'more than 505', '< 1.0'.
+    qualifier = m["qualifier"].astype("string").fillna("").str.strip()
+    printed = printed.mask(qualifier != "", qualifier + " " + printed)
     keys = pd.DataFrame(
         {
             "source": m["source"].map(slug),
@@ -400,6 +452,24 @@ def dictionary_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
     return _nest(long[["parameter", "field"]], long["value"])
 
 
+def reference_range_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The paper's own reference ranges, as `<parameter>.low|high|unit`, in the dictionary's unit
+    and printed decimals (none when the paper prints none)."""
+    ranges = tables.get("reference_ranges")
+    if ranges is None or ranges.empty:
+        return {}
+    decimals = _decimals(tables, ranges["parameter"])
+    units = ranges["parameter"].map(tables["dictionary"].set_index("parameter")["unit"])
+    out: dict[str, Any] = {}
+    for row, d, unit in zip(ranges.itertuples(), decimals, units, strict=True):
+        bounds = {"low": row.low_num, "high": row.high_num}
+        out[row.parameter] = {
+            **{k: format_number(v, d) for k, v in bounds.items() if pd.notna(v)},
+            "unit": str(unit),
+        }
+    return out
+
+
 def threshold_variables(thresholds: Mapping[str, Any]) -> dict[str, Any]:
     """config.yaml's thresholds as prose strings (citations are cited in the text, not printed as values)."""
     return {
@@ -455,6 +525,7 @@ def manuscript_variables(
         "remodelling": remodelling_variables(tables, metrics["remodelling"]),
         "recomputed": haemodynamic_variables(tables, metrics["haemodynamics"]),
         "implied": implied_variables(tables, metrics["implied"]),
+        "reference_ranges": reference_range_variables(tables),
         "thresholds": threshold_variables(thresholds),
         "audit": audit_variables(audit),
         "provenance": provenance_variables(provenance),
@@ -628,6 +699,26 @@ def figure_fragment(figure: str, caption: str, alt: str) -> str:
     )
 
 
+class UnfilledVariableError(ValueError):
+    """The manuscript names a `{{< var >}}` the data cannot fill."""
+
+
+def unfilled_keys(qmd: str, variables: Mapping[str, Any]) -> list[str]:
+    """Keys a `{{< var >}}` of the source names that the variables lack, or hold blank or NaN."""
+    flat = dict(_flat_items(variables))
+    return sorted(k for k in var_keys(qmd) if flat.get(k, "").strip() in ("", "nan"))
+
+
+def _flat_items(variables: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    items = []
+    for key, value in variables.items():
+        if isinstance(value, Mapping):
+            items += _flat_items(value, f"{prefix}{key}.")
+        else:
+            items.append((f"{prefix}{key}", str(value)))
+    return items
+
+
 def render_dir_texts(
     tables: Mapping[str, pd.DataFrame],
     thresholds: Mapping[str, Any],
@@ -637,14 +728,25 @@ def render_dir_texts(
     audit: pd.DataFrame,
     figures: Mapping[str, tuple[str, str]],
     provenance: Mapping[str, Any],
+    case_id: str | None = None,
 ) -> dict[str, str]:
-    """Every text file of the render directory, by name: sources, `_variables.yml` and fragments."""
+    """Every text file of the render directory, by name: sources, `_variables.yml` and fragments,
+    for the case the manuscript tells (`case_id`, or the first case). A `{{< var >}}` of the
+    source that the data cannot fill is an error naming it (never 'nan' in the prose)."""
+    case = manuscript_case(tables, case_id)
+    tables, metrics = of_case(tables, case), of_case(metrics, case)
+    audit = of_case({"audit": audit}, case)["audit"]
+    variables = manuscript_variables(tables, thresholds, metrics, audit, provenance)
+    unfilled = unfilled_keys(sources["index.qmd"], variables)
+    if unfilled:
+        raise UnfilledVariableError(
+            "index.qmd names variables the data cannot fill (missing, blank or NaN for case "
+            f"{index_case(tables)!r}): {', '.join(unfilled)}"
+        )
     texts = dict(sources)
-    texts["_variables.yml"] = variables_yaml(
-        manuscript_variables(tables, thresholds, metrics, audit, provenance)
-    )
-    for table in TABLE_FRAGMENTS:
-        texts[fragment_name(table)] = table_markdown[table]
+    texts["_variables.yml"] = variables_yaml(variables)
+    for table, markdown in table_markdown.items():
+        texts[fragment_name(table)] = markdown
     book = readers.codebook(tables)
     texts[fragment_name("audit-counts")] = audit_counts_fragment(audit)
     texts[fragment_name("audit-kinds")] = check_kinds_fragment(audit, book)

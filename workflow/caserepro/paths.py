@@ -93,6 +93,29 @@ def layout_tables(raw_dir: str | Path) -> list[tuple[str | None, str]]:
     return list(dict.fromkeys(pairs))
 
 
+def first_case(raw_dir: str | Path) -> str | None:
+    """The first case_id of cases.csv, or None if there is none (validation then says why);
+    read while Snakemake builds its job graph, like `layout_tables`."""
+    try:
+        with raw_file(raw_dir, "cases").open(encoding="utf-8-sig", newline="") as handle:
+            for row in csv.DictReader(handle, skipinitialspace=True):
+                if (row.get("case_id") or "").strip():
+                    return row["case_id"].strip()
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    return None
+
+
+def case_tables(
+    outputs: dict[tuple[str | None, str], dict[str, Path]], case_id: str | None
+) -> dict[str, Path]:
+    """The Markdown file of each paper table that one case's report includes, by table name:
+    the case's own tables and those of every case (case_id blank)."""
+    return {
+        table: files["md"] for (case, table), files in outputs.items() if case in (None, case_id)
+    }
+
+
 def paper_table_outputs(
     results_dir: str | Path, pairs: list[tuple[str | None, str]]
 ) -> dict[tuple[str | None, str], dict[str, Path]]:

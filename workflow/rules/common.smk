@@ -25,12 +25,9 @@ PAPER_TABLE_FILES = {
     for suffix, path in files.items()
 }
 TABLE_OUTPUTS = list(PAPER_TABLE_FILES.values())
-# The tables the manuscript includes (paths.PAPER_TABLES), those the layout has.
-MANUSCRIPT_TABLE_FILES = {
-    f"{table}_md": PAPER_TABLE_FILES[f"{table}_md"]
-    for table in paths.PAPER_TABLES
-    if f"{table}_md" in PAPER_TABLE_FILES
-}
+# The case the manuscript tells, and the paper tables it includes: that case's.
+MANUSCRIPT_CASE = config["manuscript"]["case_id"] or paths.first_case(RAW)
+MANUSCRIPT_TABLES = paths.case_tables(PAPER_TABLE_PATHS, MANUSCRIPT_CASE)
 
 
 def table_caption(table):

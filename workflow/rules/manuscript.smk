@@ -3,7 +3,10 @@
 from caserepro import manuscript
 
 MANUSCRIPT_DIR = paths.manuscript_inputs_dir(RESULTS)
-MANUSCRIPT_INPUTS = [MANUSCRIPT_DIR / name for name in manuscript.generated_files()]
+MANUSCRIPT_INPUTS = [
+    MANUSCRIPT_DIR / name
+    for name in manuscript.generated_files(list(MANUSCRIPT_TABLES))
+]
 QUARTO = manuscript.find_quarto()
 MANUSCRIPT_OUTPUTS = MANUSCRIPT_INPUTS + (
     list(paths.manuscript_rendered_files(RESULTS).values())
@@ -16,8 +19,10 @@ rule build_manuscript_inputs:
     input:
         **VALIDATED,
         **paths.metrics_files(RESULTS),
-        **MANUSCRIPT_TABLE_FILES,
-        sources=[Path("manuscript") / name for name in manuscript.SOURCES],
+        **{f"{table}_md": path for table, path in MANUSCRIPT_TABLES.items()},
+        sources=list(
+            manuscript.source_files(config["manuscript"]["source_dir"]).values()
+        ),
         audit=paths.audit_file(RESULTS),
         figure_images=[paths.figure_file(RESULTS, f, "svg") for f in paths.FIGURES],
         figure_texts=[paths.figure_file(RESULTS, f, "json") for f in paths.FIGURES],
@@ -31,6 +36,8 @@ rule build_manuscript_inputs:
     params:
         out_dir=MANUSCRIPT_DIR,
         thresholds=config["thresholds"],
+        tables=list(MANUSCRIPT_TABLES),
+        case_id=MANUSCRIPT_CASE,
     script:
         "../scripts/build_manuscript_inputs.py"
 

@@ -17,7 +17,7 @@ texts = manuscript.render_dir_texts(
     metrics={name: pd.read_csv(inputs[name]) for name in paths.METRIC_TABLES},
     sources={Path(f).name: Path(f).read_text(encoding="utf-8") for f in inputs.sources},
     table_markdown={
-        t: Path(inputs[f"{t}_md"]).read_text(encoding="utf-8") for t in paths.PAPER_TABLES
+        t: Path(inputs[f"{t}_md"]).read_text(encoding="utf-8") for t in snakemake.params.tables
     },
     audit=pd.read_csv(inputs.audit, dtype={"reported": "string"}),
     figures={
@@ -25,6 +25,7 @@ texts = manuscript.render_dir_texts(
         for f, j in zip(paths.FIGURES, inputs.figure_texts, strict=True)
     },
     provenance=manuscript.read_provenance(inputs.provenance),
+    case_id=snakemake.params.case_id,
 )
 # The folder is this job's alone: nothing of an earlier build (or an older layout) stays in it.
 for stale in out_dir.glob("*"):
