@@ -21,6 +21,7 @@ RAW_TABLES: tuple[str, ...] = (
     "qualifiers",
     "reference_ranges",
     "interventions",
+    "formulas",
 )
 
 #: Tables a case report need not have: an absent file or a header alone means none.

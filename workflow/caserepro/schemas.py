@@ -340,6 +340,20 @@ class ReferenceRangeTable(pa.DataFrameModel):
         unique = ["case_id", "parameter"]
 
 
+class FormulaTable(pa.DataFrameModel):
+    """The audit's identities (caserepro.formulas): expression, scope, softness, citation, name."""
+
+    check: Series[str] = pa.Field(str_matches=CODE, unique=True)
+    expression: Series[str]
+    scope: Series[str] = pa.Field(isin=["examination", "scan", "case", "visits"])
+    soft: Series[str] = pa.Field(isin=["true", "false"])
+    citation: Series[str] = pa.Field(nullable=True, str_matches=CODE)
+    name: Series[str]
+
+    class Config:
+        strict = True
+
+
 TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "cases": CaseTable,
     "timepoints": TimepointTable,
@@ -355,6 +369,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "qualifiers": QualifierTable,
     "reference_ranges": ReferenceRangeTable,
     "interventions": InterventionTable,
+    "formulas": FormulaTable,
 }
 
 

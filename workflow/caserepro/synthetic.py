@@ -41,7 +41,7 @@ from caserepro.validate import load_raw
 
 PREFIX = "SYN-"
 #: Tables copied unchanged from the template: they describe parameters, not patients.
-CODEBOOK = ("dictionary", "methods", "checks", "modalities", "qualifiers")
+CODEBOOK = ("dictionary", "methods", "checks", "modalities", "qualifiers", "formulas")
 #: Layout tables taken from the template with their case_id blank: shared by every case.
 SHARED_LAYOUT = ("table_layout", "paper_tables")
 #: Model of one synthetic patient's course (generator assumptions, not clinical thresholds).
