@@ -12,19 +12,22 @@ reported interval with an expected one:
 - `not_checkable` when an input is missing or no cited definition applies (the reason is given).
 
 Checks (the `check` column), all computed over whole tables, every case at once:
-`ef_from_volumes`, `sv_from_volumes` (printed EF and SV against EDV and ESV of the same
-examination); `bsa_sv_vs_co` (implied BSA from SV/SVI against CO/CI), `bsa_across_methods`,
-`bsa_across_timepoints`; `hr_implied_vs_visit` (CO/SV during the scan against heart rates
-recorded in the scan's date span); `repeated_value` (a value printed in two places: same case,
-parameter, timepoint and modality, methods equal or one blank); `age_vs_dates` (ages stated later
-against the age at admission and the dates); `claim_<kind>` (prose claims in claims.csv).
+- the identities of data/raw/formulas.csv, one check per row, in its order
+  (`caserepro.formula_checks`): `ef_from_volumes`, `sv_from_volumes`, `co_from_sv_hr`,
+  `bsa_sv_vs_co` at one examination; `bsa_across_methods` (one scan), `bsa_across_timepoints`
+  (successive scans), `hr_implied_vs_visit` (the visits of the scan's months). A new identity is
+  a new row there, not code here;
+- `repeated_value` (a value printed in two places: same case, parameter, timepoint and modality,
+  methods equal or one blank); `same_month_value` (a value printed for two timepoints of the same
+  month, `formula_checks.check_same_month`); `age_vs_dates` (ages stated later against the age at
+  admission and the dates); `claim_<kind>` (prose claims in claims.csv). These are `CHECKS`.
 
 Output (`results/audit/consistency.csv`, contract in DESIGN.md): check, case_id, parameter,
 timepoint, source, reported, expected_low, expected_high, verdict, detail; then `method` and
 `against` (what the reported value is compared with), which tell apart checks of one value.
 Rows are sorted by check, case, parameter, time, source, method and against.
 
-How it stays fast on large cohorts: the key columns (case, timepoint, modality, method,
+How the code checks here (repeated values, ages, claims) stay fast on large cohorts: the key columns (case, timepoint, modality, method,
 parameter, source) are read once into integer codes of one sorted vocabulary per column shared
 by all tables (`Cohort`), so joins, groupings and sorting work on integers, and comparing two
 codes compares their texts. A measurement is referred to by its row number. Texts are built

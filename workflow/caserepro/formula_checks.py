@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import evaluator
+from caserepro.codes import combined_key
 from caserepro.formulas import Formula, Side, implied_by
 from caserepro.intervals import Interval, intersect, meets, printed
 from caserepro.metrics import EXAMINATION, timepoint_order
@@ -54,6 +55,27 @@ def intervals(lo: pd.Series, hi: pd.Series) -> pd.Series:
 # --- examinations: the values printed together at one place ----------------------------------
 
 
+def texts(column: pd.Series, rows: np.ndarray | None = None, blank: str = "") -> pd.Series:
+    """A key column's texts (at `rows`) as a `str` column, `blank` where missing: each distinct
+    text converted once, then taken by its code (a categorical's texts are never rebuilt row by
+    row)."""
+    values = pd.Categorical(column)
+    codes = values.codes if rows is None else values.codes[rows]
+    words = pa.array(values.categories.astype("str").to_numpy(dtype=object), pa.large_string())
+    taken = pc.fill_null(words.take(pa.array(codes, mask=codes < 0)), blank)
+    return pd.Series(pd.array(taken, dtype="str"))
+
+
+def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per row, equal exactly where every column is (blank equals blank), from each
+    column's category codes (`codes.combined_key`), numbered 0.. in order of first appearance."""
+    parts = []
+    for column in columns:
+        values = pd.Categorical(frame[column])
+        parts.append((values.codes.astype(np.int64), len(values.categories)))
+    return pd.factorize(combined_key(parts))[0]
+
+
 def shown(m: pd.DataFrame) -> pd.Categorical:
     """Measurements as the paper shows them (the qualifier, if any, then the value): one text
     per distinct pair, built once."""
@@ -74,12 +96,12 @@ def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.D
     m = tables["measurements"]
     m = m[m["parameter"].isin(parameters).to_numpy()].reset_index(drop=True)
     stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
-    exam = m.groupby(EXAMINATION, observed=True, dropna=False, sort=False).ngroup().to_numpy()
+    exam = group_codes(m, EXAMINATION)
     first = np.unique(exam, return_index=True)[1]
-    out = {c: m[c].take(first).astype("str").fillna("").to_numpy() for c in EXAMINATION}
+    out = {c: texts(m[c], first) for c in EXAMINATION}
     names = pd.Categorical(m["parameter"])
     parameter = np.append(pd.Index(parameters).get_indexer(names.categories), -1)[names.codes]
-    texts = shown(m)
+    shown_texts = shown(m)
     for i, p in enumerate(parameters):
         rows = np.flatnonzero(parameter == i)[::-1]  # assigned last to first: the first wins
         at = np.full(len(first), -1)
@@ -90,7 +112,7 @@ def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.D
             values[found] = column.to_numpy(dtype=np.float64)[at[found]]
             out[f"{p}{field}"] = values
         out[f"{p}_text"] = pd.Categorical.from_codes(
-            np.where(found, texts.codes[at], -1), texts.categories
+            np.where(found, shown_texts.codes[at], -1), shown_texts.categories
         )
     timeline = timepoint_order(tables["timepoints"]).astype({"case_id": "str", "timepoint": "str"})
     exams = pd.DataFrame(out).merge(timeline, on=["case_id", "timepoint"], how="left")
@@ -165,11 +187,21 @@ def graded(rows: pd.DataFrame, check: str, grading: Grading) -> pd.DataFrame:
     return out[COLUMNS].astype({c: "str" for c in COLUMNS if not c.startswith("expected")})
 
 
+def sorted_by(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows sorted by the columns in turn (texts in code point order, missing first; numbers
+    ascending); ties keep their order. As `sort_values(kind="stable")`, but each column is
+    sorted as the codes of its distinct values (one sort of a few texts, not of every row)."""
+    keys = [
+        pd.factorize(rows[c], sort=True)[0] if rows[c].dtype.kind not in "iuf" else rows[c]
+        for c in columns
+    ]
+    order = np.lexsort([np.asarray(k) for k in keys[::-1]]) if len(rows) else np.zeros(0, int)
+    return rows.take(order).reset_index(drop=True)
+
+
 def in_order(rows: pd.DataFrame, *more: str) -> pd.DataFrame:
     """Rows by case, time, source, method (blank first), then `more`; ties keep their order."""
-    return rows.sort_values([*ORDER, *more], kind="stable", na_position="first").reset_index(
-        drop=True
-    )
+    return sorted_by(rows, [*ORDER, *more])
 
 
 def reported_text(exams: pd.DataFrame, side: Side, lo: pd.Series, hi: pd.Series) -> pd.Series:
@@ -333,7 +365,7 @@ def check_case(formula: Formula, exams: pd.DataFrame, grading: Grading) -> pd.Da
     modality, method, source; timepoints without a date last)."""
     series = ["case_id", "modality", "method", "source"]
     in_time = exams.assign(_when=exams["rank"].where(exams["rank"] >= 0, np.inf))
-    in_time = in_time.sort_values([*series, "_when"], kind="stable")
+    in_time = sorted_by(in_time, [*series, "_when"])
     before = in_time.groupby(series, sort=False)[["timepoint", "lo", "hi"]].shift(1)
     pairs = in_time.join(before.add_suffix("_b"))
     pairs = in_order(pairs[pairs["timepoint_b"].notna().to_numpy()], "timepoint_b")
@@ -379,8 +411,8 @@ def check_visits(
     stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
     values = pd.DataFrame(
         {
-            "case_id": m["case_id"].astype("str").to_numpy(),
-            "timepoint_v": m["timepoint"].astype("str").to_numpy(),
+            "case_id": texts(m["case_id"]),
+            "timepoint_v": texts(m["timepoint"]),
             "v_lo": stands_for.lo.to_numpy(),
             "v_hi": stands_for.hi.to_numpy(),
         }
@@ -449,31 +481,32 @@ def check_formulas(
     return out
 
 
-def check_same_month(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
-    """A value printed at two timepoints of the same month (admission and the first infusion,
-    August 2022): same case, parameter, modality and method; each value against the value of
-    the latest earlier timepoint of that month (its first source, alphabetically)."""
+def restated(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The measurements of month-precise timepoints whose case, parameter, modality, method and
+    month recur at another timepoint (`group`), with their rank in time and printed interval."""
     m = tables["measurements"].reset_index(drop=True)
     timeline = timepoint_order(tables["timepoints"]).astype({"case_id": "str", "timepoint": "str"})
     month = timeline[(timeline["end_month"] - timeline["start_month"] == 1).to_numpy()]
     # Each distinct (case, timepoint) looked up once; rows of the same group and month kept only
     # where the group has two timepoints (most rows have no restatement to compare).
-    moment = m.groupby(["case_id", "timepoint"], observed=True, sort=False).ngroup().to_numpy()
+    moment = group_codes(m, ["case_id", "timepoint"])
     firsts = np.unique(moment, return_index=True)[1]
-    moments = pd.DataFrame(
-        {c: m[c].take(firsts).astype("str").to_numpy() for c in ["case_id", "timepoint"]}
-    ).merge(month[["case_id", "timepoint", "date", "rank"]], how="left")
+    moments = pd.DataFrame({c: texts(m[c], firsts) for c in ["case_id", "timepoint"]}).merge(
+        month[["case_id", "timepoint", "date", "rank"]], how="left"
+    )
     date = pd.Categorical(moments["date"]).codes[moment]
     same = ["case_id", "parameter", "modality", "method"]
-    group = m[same].assign(date=date).groupby([*same, "date"], observed=True, dropna=False)
-    group = group.ngroup().to_numpy()
-    timepoints = pd.Series(moment).groupby(group).transform("nunique").to_numpy()
+    group = group_codes(m[same].assign(date=date), [*same, "date"])
+    distinct = pd.DataFrame({"group": group, "moment": moment}).drop_duplicates()
+    timepoints = np.bincount(distinct["group"], minlength=group.max() + 1 if len(group) else 0)[
+        group
+    ]
     rows = np.flatnonzero((date >= 0) & (timepoints > 1))
     m = m.take(rows)
     stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
     long = pd.DataFrame(
         {
-            **{c: m[c].astype("str").fillna("").to_numpy() for c in [*same, "timepoint", "source"]},
+            **{c: texts(m[c]) for c in [*same, "timepoint", "source"]},
             "group": group[rows],
             "row": rows,
             "date": moments["date"].to_numpy()[moment[rows]],
@@ -484,16 +517,24 @@ def check_same_month(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.Da
             "shown": np.asarray(shown(m), dtype=object),
         }
     )
+    return long
+
+
+def check_same_month(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
+    """A value printed at two timepoints of the same month (admission and the first infusion,
+    August 2022): same case, parameter, modality and method; each value against the value of
+    the latest earlier timepoint of that month (its first source, alphabetically)."""
+    same = ["case_id", "parameter", "modality", "method"]
+    long = restated(tables)
     pairs = long.merge(long.drop(columns=[*same, "row"]), on="group", suffixes=("", "_b"))
     pairs = pairs[(pairs["rank"] > pairs["rank_b"]).to_numpy()]
     # Each value once, against the latest earlier timepoint's first source (the sources of one
     # timepoint are compared with one another by repeated_value).
     pairs = pairs.sort_values(["row", "rank_b", "source_b"], ascending=[True, False, True])
     pairs = pairs.drop_duplicates("row")
-    pairs = pairs.sort_values(
-        ["case_id", "parameter", "rank", "source", "method", "timepoint_b", "source_b"],
-        kind="stable",
-    ).reset_index(drop=True)
+    pairs = sorted_by(
+        pairs, ["case_id", "parameter", "rank", "source", "method", "timepoint_b", "source_b"]
+    )
     detail = (
         pairs["source"]
         + " prints "
