@@ -182,12 +182,10 @@ def test_a_faster_ecg_makes_the_tachycardia_claim_hold(checks, perturbed):
 def test_echo_text_matching_table1_agrees_with_the_table_but_not_the_volumes(checks, perturbed):
     after = perturbed("visit1", "lvef", "Echocardiography (January 2025)", "20")
     changes = flipped(checks, after)
-    # it now also agrees with the three admission LVEFs of the same month (August 2022)
-    kinds = list(changes.index.get_level_values("check"))
-    assert kinds == ["repeated_value", *["same_month_value"] * 3]
+    # it now also agrees with the admission LVEF of the same month (August 2022)
+    assert list(changes.index.get_level_values("check")) == ["repeated_value", "same_month_value"]
     assert changes.iloc[0].tolist() == ["inconsistent", "consistent"]
-    assert (changes.iloc[1:]["before"] == "minor").all()
-    assert (changes.iloc[1:]["after"] == "consistent").all()
+    assert changes.iloc[1].tolist() == ["minor", "consistent"]
     # 20 is what Table 1 prints, and like Table 1 it still contradicts EDV 210 / ESV 161.
     ef = after[
         (after["check"] == "ef_from_volumes")

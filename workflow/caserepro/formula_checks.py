@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from caserepro import evaluator
 from caserepro.formulas import Formula, Side, implied_by
@@ -22,6 +24,10 @@ COLUMNS = [
     *("check", "case_id", "parameter", "timepoint", "source", "reported"),
     *("expected_low", "expected_high", "verdict", "detail", "method", "against"),
 ]
+#: An examination's columns: its key, then its timeline row.
+PLACE = [*EXAMINATION, "date", "start_month", "end_month", "rank"]
+#: The columns of each parameter in `examinations`.
+FIELDS = ("", "_lo", "_hi", "_text")
 #: Order of a check's rows: case, time, source, method (blank first), then what it is against.
 ORDER = ["case_id", "rank", "source", "method"]
 
@@ -48,31 +54,46 @@ def intervals(lo: pd.Series, hi: pd.Series) -> pd.Series:
 # --- examinations: the values printed together at one place ----------------------------------
 
 
+def shown(m: pd.DataFrame) -> pd.Categorical:
+    """Measurements as the paper shows them (the qualifier, if any, then the value): one text
+    per distinct pair, built once."""
+    value, qualifier = pd.Categorical(m["value"]), pd.Categorical(m["qualifier"])
+    size = len(value.categories) + 1
+    codes, pairs = pd.factorize((qualifier.codes.astype(np.int64) + 1) * size + value.codes)
+    q, v = np.divmod(pairs, size)
+    texts = [
+        (f"{qualifier.categories[qi - 1]} " if qi else "") + str(value.categories[vi])
+        for qi, vi in zip(q.tolist(), v.tolist(), strict=True)
+    ]
+    return pd.Categorical.from_codes(codes, pd.Index(texts, dtype=object))
+
+
 def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.DataFrame:
     """One row per examination printing any of the parameters, with its timeline row (rank,
     date, months) and per parameter p: `p` (value), `p_lo`, `p_hi`, `p_text` (as shown)."""
     m = tables["measurements"]
-    m = m[m["parameter"].isin(parameters).to_numpy()]
+    m = m[m["parameter"].isin(parameters).to_numpy()].reset_index(drop=True)
     stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
-    value = m["value"].astype("str")
-    shown = (m["qualifier"].astype("str") + " " + value).where(m["qualifier"].notna(), value)
-    long = pd.DataFrame(
-        {
-            **{c: m[c].astype("str").fillna("") for c in [*EXAMINATION, "parameter"]},
-            "": m["value_num"].astype("float64"),
-            "_lo": stands_for.lo,
-            "_hi": stands_for.hi,
-            "_text": shown,
-        }
-    ).drop_duplicates([*EXAMINATION, "parameter"])  # a value printed twice: the first
-    wide = long.set_index([*EXAMINATION, "parameter"]).unstack("parameter")
-    wide.columns = [f"{parameter}{field}" for field, parameter in wide.columns]
-    for p in parameters:  # a parameter printed nowhere: all missing
-        for field, missing in (("", np.nan), ("_lo", np.nan), ("_hi", np.nan), ("_text", None)):
-            if f"{p}{field}" not in wide:
-                wide[f"{p}{field}"] = missing
+    exam = m.groupby(EXAMINATION, observed=True, dropna=False, sort=False).ngroup().to_numpy()
+    first = np.unique(exam, return_index=True)[1]
+    out = {c: m[c].take(first).astype("str").fillna("").to_numpy() for c in EXAMINATION}
+    names = pd.Categorical(m["parameter"])
+    parameter = np.append(pd.Index(parameters).get_indexer(names.categories), -1)[names.codes]
+    texts = shown(m)
+    for i, p in enumerate(parameters):
+        rows = np.flatnonzero(parameter == i)[::-1]  # assigned last to first: the first wins
+        at = np.full(len(first), -1)
+        at[exam[rows]] = rows
+        found = at >= 0
+        for field, column in (("", m["value_num"]), ("_lo", stands_for.lo), ("_hi", stands_for.hi)):
+            values = np.full(len(first), np.nan)
+            values[found] = column.to_numpy(dtype=np.float64)[at[found]]
+            out[f"{p}{field}"] = values
+        out[f"{p}_text"] = pd.Categorical.from_codes(
+            np.where(found, texts.codes[at], -1), texts.categories
+        )
     timeline = timepoint_order(tables["timepoints"]).astype({"case_id": "str", "timepoint": "str"})
-    exams = wide.reset_index().merge(timeline, on=["case_id", "timepoint"], how="left")
+    exams = pd.DataFrame(out).merge(timeline, on=["case_id", "timepoint"], how="left")
     return exams.assign(rank=exams["rank"].fillna(-1))
 
 
@@ -158,6 +179,22 @@ def reported_text(exams: pd.DataFrame, side: Side, lo: pd.Series, hi: pd.Series)
     return intervals(lo, hi)
 
 
+def joined(frame: pd.DataFrame, by: list[str], column: str, sep: str) -> pd.Series:
+    """The texts of `column` joined by `sep` per group of `by` (rows sorted by group), indexed
+    by group: one Arrow pass, no Python per group."""
+    if frame.empty:
+        return pd.Series([], dtype="str", index=pd.MultiIndex.from_frame(frame[by]))
+    group = frame.groupby(by, sort=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    offsets = pa.array(np.r_[starts, len(group)], pa.int64())
+    words = pa.array(frame[column].astype("str").to_numpy(), pa.large_string())
+    texts = pc.binary_join(
+        pa.LargeListArray.from_arrays(offsets, words), pa.scalar(sep, words.type)
+    )
+    index = pd.MultiIndex.from_frame(frame[by].iloc[starts])
+    return pd.Series(texts.to_numpy(zero_copy_only=False), index=index, dtype="str")
+
+
 def unit_text(formula: Formula) -> str:
     """The quantity's unit as a detail text shows it: the dictionary's (' m²', ' bpm', ' %')."""
     return f" {formula.unit}"
@@ -181,7 +218,9 @@ def with_implied(
             **{
                 f"{q}_lo": exams[f"{q}_lo"].where(known, estimate["lo"]),
                 f"{q}_hi": exams[f"{q}_hi"].where(known, estimate["hi"]),
-                f"{q}_text": exams[f"{q}_text"].where(
+                f"{q}_text": exams[f"{q}_text"]
+                .astype(object)
+                .where(
                     known | estimate["lo"].isna(),
                     "implied " + intervals(estimate["lo"], estimate["hi"]),
                 ),
@@ -195,8 +234,10 @@ def check_examination(
 ) -> pd.DataFrame:
     """The identity's last two sides at each examination where one side is printed whole and
     the other in part (a missing input makes the row not checkable)."""
-    exams = with_implied(formulas, formula, exams)
     rep, exp = formula.reported, formula.expected
+    used = dict.fromkeys([*rep.names, *exp.names])
+    exams = with_implied(formulas, formula, exams)
+    exams = exams[[*PLACE, *(f"{n}{field}" for n in used for field in FIELDS)]]
     keep = (printed_all(exams, rep) & printed_any(exams, exp)) | (
         printed_all(exams, exp) & printed_any(exams, rep)
     )
@@ -331,30 +372,35 @@ def check_visits(
 ) -> pd.DataFrame:
     """The quantity implied at a dated scan against the values printed at the case's other
     timepoints whose months overlap the scan's."""
+    q, moment = formula.quantity, ["case_id", "timepoint"]
     scans = exams[exams["start_month"].notna().to_numpy()].reset_index(drop=True)
-    printed_at = examinations(tables, [formula.quantity])
-    q = formula.quantity
-    printed_at = printed_at[printed_at["start_month"].notna().to_numpy()]
-    near = (
-        scans[["case_id", "timepoint", "start_month", "end_month"]]
-        .reset_index()
-        .merge(
-            printed_at[["case_id", "timepoint", "start_month", "end_month", f"{q}_lo", f"{q}_hi"]],
-            on="case_id",
-            suffixes=("", "_v"),
-        )
+    m = tables["measurements"]
+    m = m[(m["parameter"] == q).to_numpy()]
+    stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
+    values = pd.DataFrame(
+        {
+            "case_id": m["case_id"].astype("str").to_numpy(),
+            "timepoint_v": m["timepoint"].astype("str").to_numpy(),
+            "v_lo": stands_for.lo.to_numpy(),
+            "v_hi": stands_for.hi.to_numpy(),
+        }
     )
+    timeline = timepoint_order(tables["timepoints"]).astype({"case_id": "str", "timepoint": "str"})
+    values = values.merge(
+        timeline.rename(columns={"timepoint": "timepoint_v"}), on=["case_id", "timepoint_v"]
+    )
+    moments = scans[[*moment, "start_month", "end_month"]].drop_duplicates(moment)
+    near = moments.merge(values, on="case_id", suffixes=("", "_v"))
     near = near[
         (near["timepoint"] != near["timepoint_v"])
         & (near["start_month_v"] < near["end_month"])
         & (near["start_month"] < near["end_month_v"])
-    ].sort_values(["index", "timepoint_v"])
-    found = near.groupby("index").agg(
-        exp_lo=(f"{q}_lo", "min"),
-        exp_hi=(f"{q}_hi", "max"),
-        against=("timepoint_v", lambda t: ", ".join(dict.fromkeys(t))),
-    )
-    scans = in_order(scans.join(found).assign(against=lambda s: s["against"].fillna("")), "against")
+    ]
+    found = near.groupby(moment, sort=False).agg(exp_lo=("v_lo", "min"), exp_hi=("v_hi", "max"))
+    where = near[[*moment, "timepoint_v"]].drop_duplicates().sort_values([*moment, "timepoint_v"])
+    found = found.join(joined(where, moment, "timepoint_v", ", ").rename("against"))
+    scans = scans.merge(found.reset_index(), on=moment, how="left")
+    scans = in_order(scans.assign(against=scans["against"].fillna("")), "against")
     implied_text, unit = intervals(scans["lo"], scans["hi"]), unit_text(formula)
     printed_text = (
         f"; {q} printed in "
@@ -392,7 +438,8 @@ def check_formulas(
             out.append(check_examination(formula, exams, grading, formulas))
             continue
         estimate = implied(formulas, formula.quantity, exams)
-        found = exams.join(estimate)[(estimate["lo"].notna() | estimate["hi"].notna()).to_numpy()]
+        known = (estimate["lo"].notna() | estimate["hi"].notna()).to_numpy()
+        found = exams[PLACE].join(estimate)[known]
         if formula.scope == "scan":
             out.append(check_scan(formula, found, grading))
         elif formula.scope == "case":
@@ -404,27 +451,45 @@ def check_formulas(
 
 def check_same_month(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.DataFrame:
     """A value printed at two timepoints of the same month (admission and the first infusion,
-    August 2022): same case, parameter, modality and method; each against the earlier one."""
-    m = tables["measurements"]
-    stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
-    value = m["value"].astype("str")
-    shown = (m["qualifier"].astype("str") + " " + value).where(m["qualifier"].notna(), value)
-    keys = ["case_id", "timepoint", "modality", "method", "parameter", "source"]
-    long = pd.DataFrame(
-        {
-            **{c: m[c].astype("str").fillna("") for c in keys},
-            "value": m["value_num"].astype("float64"),
-            "lo": stands_for.lo,
-            "hi": stands_for.hi,
-            "shown": shown,
-        }
-    )
+    August 2022): same case, parameter, modality and method; each value against the value of
+    the latest earlier timepoint of that month (its first source, alphabetically)."""
+    m = tables["measurements"].reset_index(drop=True)
     timeline = timepoint_order(tables["timepoints"]).astype({"case_id": "str", "timepoint": "str"})
     month = timeline[(timeline["end_month"] - timeline["start_month"] == 1).to_numpy()]
-    long = long.merge(month[["case_id", "timepoint", "date", "rank"]], on=["case_id", "timepoint"])
-    same = ["case_id", "parameter", "modality", "method", "date"]
-    pairs = long.merge(long, on=same, suffixes=("", "_b"))
+    # Each distinct (case, timepoint) looked up once; rows of the same group and month kept only
+    # where the group has two timepoints (most rows have no restatement to compare).
+    moment = m.groupby(["case_id", "timepoint"], observed=True, sort=False).ngroup().to_numpy()
+    firsts = np.unique(moment, return_index=True)[1]
+    moments = pd.DataFrame(
+        {c: m[c].take(firsts).astype("str").to_numpy() for c in ["case_id", "timepoint"]}
+    ).merge(month[["case_id", "timepoint", "date", "rank"]], how="left")
+    date = pd.Categorical(moments["date"]).codes[moment]
+    same = ["case_id", "parameter", "modality", "method"]
+    group = m[same].assign(date=date).groupby([*same, "date"], observed=True, dropna=False)
+    group = group.ngroup().to_numpy()
+    timepoints = pd.Series(moment).groupby(group).transform("nunique").to_numpy()
+    rows = np.flatnonzero((date >= 0) & (timepoints > 1))
+    m = m.take(rows)
+    stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
+    long = pd.DataFrame(
+        {
+            **{c: m[c].astype("str").fillna("").to_numpy() for c in [*same, "timepoint", "source"]},
+            "group": group[rows],
+            "row": rows,
+            "date": moments["date"].to_numpy()[moment[rows]],
+            "rank": moments["rank"].to_numpy()[moment[rows]],
+            "value": m["value_num"].to_numpy(dtype=np.float64),
+            "lo": stands_for.lo.to_numpy(),
+            "hi": stands_for.hi.to_numpy(),
+            "shown": np.asarray(shown(m), dtype=object),
+        }
+    )
+    pairs = long.merge(long.drop(columns=[*same, "row"]), on="group", suffixes=("", "_b"))
     pairs = pairs[(pairs["rank"] > pairs["rank_b"]).to_numpy()]
+    # Each value once, against the latest earlier timepoint's first source (the sources of one
+    # timepoint are compared with one another by repeated_value).
+    pairs = pairs.sort_values(["row", "rank_b", "source_b"], ascending=[True, False, True])
+    pairs = pairs.drop_duplicates("row")
     pairs = pairs.sort_values(
         ["case_id", "parameter", "rank", "source", "method", "timepoint_b", "source_b"],
         kind="stable",
