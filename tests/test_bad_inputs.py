@@ -655,7 +655,7 @@ CORPUS: list[Variant] = [
     _v(
         "check kind named twice",
         "checks",
-        lambda r: duplicate_row(r, "checks", {"check": "ef_from_volumes"}),
+        lambda r: duplicate_row(r, "checks", {"check": "repeated_value"}),
         "check",
         "is unique",
     ),

@@ -21,7 +21,8 @@ def _row(expression: str, check: str = "x", scope: str = "examination") -> pd.Da
                 "scope": scope,
                 "soft": "false",
                 "citation": None,
-                "name": "a test",
+                "label": "a test",
+                "explanation": "a test formula",
             }
         ]
     )
@@ -72,7 +73,8 @@ def _copy_with(tmp_path, formula_rows: list[str] = (), measurement_rows: list[st
 def test_a_new_identity_is_one_row_of_data_and_no_code(tmp_path, tables, config):
     before = run_audit(tables, config).checks
     row = (
-        "ci_from_co_bsa,cardiac_index = cardiac_output / bsa,examination,false,,CI from CO and BSA"
+        "ci_from_co_bsa,cardiac_index = cardiac_output / bsa,examination,false,,"
+        "CI from CO and BSA,The printed cardiac index against CO / BSA implied at the same scan"
     )
     after = run_audit(_copy_with(tmp_path, [row]), config).checks
     new = after[after["check"] == "ci_from_co_bsa"]
@@ -106,3 +108,17 @@ def test_cardiac_output_is_checked_against_sv_and_hr_of_one_examination(tmp_path
     )
     # 54.95-55.05 mL x 69.5-70.5 bpm = 3.819-3.881 L/min
     assert (co.expected_low, co.expected_high) == (3.819, 3.881)
+
+
+def test_each_check_is_named_in_one_place(tables, config):
+    names = formulas.check_names(tables)
+    assert names["check"].is_unique
+    emitted = set(run_audit(tables, config).checks["check"])
+    assert emitted <= set(names["check"])
+    assert set(tables["formulas"]["check"]).isdisjoint(tables["checks"]["check"])
+    twice = dict(tables, checks=pd.concat([tables["checks"], tables["formulas"].iloc[:1]]))
+    with pytest.raises(formulas.FormulaError, match="ef_from_volumes named in both"):
+        formulas.check_names(twice)
+    unnamed = dict(tables, checks=tables["checks"][tables["checks"]["check"] != "same_month_value"])
+    with pytest.raises(formulas.FormulaError, match="check same_month_value has no label"):
+        run_audit(unnamed, config)

@@ -106,7 +106,8 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "cases": ["case_id", "age_years", "admission"],
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
-    "formulas": ["check", "expression", "scope", "soft", "citation", "name"],
+    "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
+    "checks": ["check", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
 }
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
@@ -1279,4 +1280,11 @@ def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     """The audit of validated tables under config (`thresholds` and `audit` sections)."""
     grading = Grading.from_config(config["audit"], known=known_checks(tables))
     checks = audit(tables, config["thresholds"], grading)
+    if "checks" in tables:  # every check that is emitted has a name for readers
+        unnamed = sorted(set(checks["check"]) - set(formulas.check_names(tables)["check"]))
+        if unnamed:
+            raise formulas.FormulaError(
+                f"check {', '.join(unnamed)} has no label: add it to checks.csv (a formula's "
+                "check: its label and explanation in formulas.csv)"
+            )
     return AuditReport(checks, int(config["audit"]["summary_max_listed"]))

@@ -1,8 +1,9 @@
 """Formulas as data: the identities of `data/raw/formulas.csv`, parsed and unit-checked.
 
 One row per identity (a check of the audit): `check` (its code), `expression`, `scope`, `soft`,
-`citation` (a key of manuscript/references.bib, blank for an arithmetic identity) and `name`
-(the reader-facing label of the check).
+`citation` (a key of manuscript/references.bib, blank for an arithmetic identity), and the
+check's `label` and one-line `explanation` for readers. These checks are named here and only
+here; checks.csv names the audit's other checks (`check_names` joins the two).
 
 `expression` is a chain of sides joined by `=`. The first side is a parameter of the data
 dictionary: the quantity the identity is about, whose unit every side is converted to. The last
@@ -68,7 +69,7 @@ class Formula:
     scope: str
     soft: bool
     citation: str
-    name: str
+    label: str
     units: dict[str, pint.Unit]
     unit: str = ""
 
@@ -158,7 +159,7 @@ def parse_formula(row: dict, units: dict[str, pint.Unit], unit_texts: dict[str, 
         scope=str(row["scope"]),
         soft=str(row["soft"]).strip().lower() == "true",
         citation="" if pd.isna(row["citation"]) else str(row["citation"]),
-        name=str(row["name"]),
+        label=str(row["label"]),
         units=units,
         unit=unit_texts[trees[0].id],
     )
@@ -205,3 +206,16 @@ def implied_by(formulas: tuple[Formula, ...], quantity: str) -> list[tuple[str, 
             factor = side_factor(solved, formula.units, formula.units[quantity])
             out.append((formula.check, Side(ast.unparse(solved), solved, factor)))
     return out
+
+
+def check_names(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every check's reader-facing label and explanation: formulas.csv's checks, then
+    checks.csv's; a check named in both is an error (one place per name)."""
+    columns = ["check", "label", "explanation"]
+    both = sorted(set(tables["formulas"]["check"]) & set(tables["checks"]["check"]))
+    if both:
+        raise FormulaError(
+            f"{', '.join(both)} named in both formulas.csv and checks.csv: a formula's check "
+            "is named in formulas.csv only"
+        )
+    return pd.concat([tables["formulas"][columns], tables["checks"][columns]], ignore_index=True)

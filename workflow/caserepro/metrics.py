@@ -65,7 +65,7 @@ INPUT_COLUMNS = {
     "measurements": [*EXAMINATION, "parameter", "value", "qualifier", "value_num", "decimals"],
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
-    "formulas": ["check", "expression", "scope", "soft", "citation", "name"],
+    "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
 }
 #: The measurements' key columns, coded as integers (see `key_rows`); read as categorical, they

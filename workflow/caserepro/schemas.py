@@ -227,7 +227,8 @@ class FormulaTable(pa.DataFrameModel):
     scope: Series[str] = pa.Field(isin=["examination", "scan", "case", "visits"])
     soft: Series[str] = pa.Field(isin=["true", "false"])
     citation: Series[str] = pa.Field(nullable=True, str_matches=CODE)
-    name: Series[str]
+    label: Series[str]
+    explanation: Series[str]
 
     class Config:
         strict = True
