@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from caserepro import paths
+from caserepro import formula_checks, formulas, paths
 from caserepro.audit import (
     CHECKS,
     CODED_COLUMNS,
     COLUMNS,
     INPUT_COLUMNS,
+    TEXT_COLUMNS,
     VERDICTS,
     AuditReport,
     Cohort,
@@ -25,14 +26,12 @@ from caserepro.audit import (
     audit,
     by_case,
     check_ages,
-    check_bsa,
     check_claims,
-    check_heart_rate,
     check_repeated_values,
-    check_volumes,
     g_texts,
     interval_texts,
     joined_words,
+    known_checks,
     matches,
     number_texts,
     ordered_by,
@@ -77,10 +76,11 @@ def perturbed(tmp_path, config):
     return run
 
 
-def test_output_follows_the_contract(checks):
+def test_output_follows_the_contract(tables, checks):
     assert list(checks.columns) == COLUMNS
     assert set(checks["verdict"]) <= set(VERDICTS)
-    assert set(checks["check"]) <= set(CHECKS)
+    assert set(checks["check"]) <= set(known_checks(tables))
+    assert set(CHECKS) < set(known_checks(tables))
     assert verdicts(checks).index.is_unique
     assert (checks["detail"].str.len() > 0).all()
 
@@ -182,8 +182,10 @@ def test_a_faster_ecg_makes_the_tachycardia_claim_hold(checks, perturbed):
 def test_echo_text_matching_table1_agrees_with_the_table_but_not_the_volumes(checks, perturbed):
     after = perturbed("visit1", "lvef", "Echocardiography (January 2025)", "20")
     changes = flipped(checks, after)
-    assert list(changes.index.get_level_values("check")) == ["repeated_value"]
+    # it now also agrees with the admission LVEF of the same month (August 2022)
+    assert list(changes.index.get_level_values("check")) == ["repeated_value", "same_month_value"]
     assert changes.iloc[0].tolist() == ["inconsistent", "consistent"]
+    assert changes.iloc[1].tolist() == ["minor", "consistent"]
     # 20 is what Table 1 prints, and like Table 1 it still contradicts EDV 210 / ESV 161.
     ef = after[
         (after["check"] == "ef_from_volumes")
@@ -202,9 +204,19 @@ def test_grading_follows_config(tables, config):
     assert (base[key], loose[key]) == ("inconsistent", "minor")
     strict = copy.deepcopy(config["audit"])
     strict["soft_checks"] = []
-    hard = verdicts(audit(tables, config["thresholds"], Grading.from_config(strict)))
+    hard_tables = dict(tables, formulas=tables["formulas"].assign(soft="false"))
+    hard = verdicts(audit(hard_tables, config["thresholds"], Grading.from_config(strict)))
     hr = hard[hard.index.get_level_values("check") == "hr_implied_vs_visit"]
     assert "inconsistent" in set(hr) and "inconsistent" not in set(base[hr.index])
+    same_month = hard[hard.index.get_level_values("check") == "same_month_value"]
+    assert "inconsistent" in set(same_month) and "inconsistent" not in set(base[same_month.index])
+
+
+def test_a_soft_check_that_is_no_check_is_a_config_error(tables, config):
+    typo = copy.deepcopy(config)
+    typo["audit"]["soft_checks"] = ["hr_implied_vs_vist"]
+    with pytest.raises(ValueError, match="hr_implied_vs_vist is not a check of the audit"):
+        run_audit(tables, typo)
 
 
 def test_thresholds_come_from_config(tables, config):
@@ -338,14 +350,16 @@ def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):
     grading = Grading.from_config(config["audit"])
     whole = audit(tables, config["thresholds"], grading)
     cohort = Cohort(tables)
+    identities = formulas.load(tables["formulas"], tables["dictionary"])
+    grading = grading.with_soft(tuple(f.check for f in identities if f.soft))
     alone = [
-        check_volumes(tables, grading),
-        check_bsa(tables, grading, cohort),
-        check_heart_rate(tables, grading),
+        *formula_checks.check_formulas(identities, tables, grading),
         check_repeated_values(tables, grading),
+        formula_checks.check_same_month(tables, grading),
         check_ages(tables, grading, cohort),
         check_claims(tables, config["thresholds"], grading),
     ]
+    alone = [part.astype(dict.fromkeys(TEXT_COLUMNS, "str")) for part in alone if len(part)]
     pd.testing.assert_frame_equal(pd.concat(alone, ignore_index=True), whole)
 
 

@@ -655,7 +655,7 @@ CORPUS: list[Variant] = [
     _v(
         "check kind named twice",
         "checks",
-        lambda r: duplicate_row(r, "checks", {"check": "ef_from_volumes"}),
+        lambda r: duplicate_row(r, "checks", {"check": "repeated_value"}),
         "check",
         "is unique",
     ),
@@ -665,6 +665,28 @@ CORPUS: list[Variant] = [
         lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "3"}, "row", "2"),
         "table+row",
         "is not a duplicate",
+    ),
+    # formulas.csv (the audit's identities; their units are checked when the audit loads them)
+    _v(
+        "formula of an unknown scope",
+        "formulas",
+        lambda r: set_cell(r, "formulas", {"check": "sv_from_volumes"}, "scope", "visit"),
+        "scope",
+        "is one of the allowed values",
+    ),
+    _v(
+        "formula softness as a word",
+        "formulas",
+        lambda r: set_cell(r, "formulas", {"check": "sv_from_volumes"}, "soft", "yes"),
+        "soft",
+        "is one of the allowed values",
+    ),
+    _v(
+        "formula check named twice",
+        "formulas",
+        lambda r: duplicate_row(r, "formulas", {"check": "sv_from_volumes"}),
+        "check",
+        "is unique",
     ),
 ]
 

@@ -44,28 +44,33 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from caserepro import formula_checks, formulas
 from caserepro.codes import combined_key, run_firsts, run_starts, values_at
 from caserepro.intervals import (
     Interval,
-    ejection_fraction,
     gap,
-    intersect,
     meets,
     month_span,
     printed,
 )
 from caserepro.io import csv_bytes
 from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
+from caserepro.verdicts import (
+    CONSISTENT,
+    INCONSISTENT,
+    MINOR,
+    NOT_CHECKABLE,
+    ROUND,
+    VERDICTS,
+    WORST_FIRST,
+    Grading,
+    grade,
+)
 
-VERDICTS = ("consistent", "minor", "inconsistent", "not_checkable")
+#: The checks that are code, not formulas (formulas.csv names the others).
 CHECKS = (
-    "ef_from_volumes",
-    "sv_from_volumes",
-    "bsa_sv_vs_co",
-    "bsa_across_methods",
-    "bsa_across_timepoints",
-    "hr_implied_vs_visit",
     "repeated_value",
+    "same_month_value",
     "age_vs_dates",
     "claim_range",
     "claim_increase",
@@ -89,6 +94,8 @@ CONTRACT_COLUMNS: tuple[str, ...] = (
 )
 #: All columns: the contract, then which method and what the value was compared against.
 COLUMNS = [*CONTRACT_COLUMNS, "method", "against"]
+#: The output's text columns.
+TEXT_COLUMNS = [c for c in COLUMNS if c not in ("expected_low", "expected_high")]
 #: The columns of the validated tables that the audit reads (the other tables it does not need).
 INPUT_COLUMNS: dict[str, list[str]] = {
     "measurements": [*KEY_COLUMNS, "value", "qualifier", "value_num", "decimals"],
@@ -99,34 +106,19 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "cases": ["case_id", "age_years", "admission"],
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
+    "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
+    "checks": ["check", "label", "explanation"],
+    "dictionary": ["parameter", "unit"],
 }
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
 #: codes come from Parquet's dictionaries, and a text is built only for the rows that show it.
 CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier"]
-#: Decimals of expected_low / expected_high in the output.
-ROUND = 4
-
-#: Verdicts as integers while the checks run (their positions in VERDICTS).
-CONSISTENT, MINOR, INCONSISTENT, NOT_CHECKABLE = range(4)
 #: How bad each verdict is, to take the worse of two (not_checkable counts least).
 _SEVERITY = np.array([0, 1, 2, -1])
 
 #: Arrow's type of the texts in pandas `str` columns.
 TEXT = pa.large_string()
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
-
-
-@dataclass(frozen=True)
-class Grading:
-    """How a gap between reported and expected intervals becomes a verdict (config `audit`)."""
-
-    minor_relative_gap: float
-    soft_checks: tuple[str, ...] = ()
-
-    @classmethod
-    def from_config(cls, audit: dict) -> Grading:
-        """Read the `audit:` section of config.yaml."""
-        return cls(float(audit["minor_relative_gap"]), tuple(audit.get("soft_checks") or ()))
 
 
 # --- texts: whole Arrow columns, built row by row in one pass --------------------------------
@@ -536,27 +528,6 @@ def _mid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return (lo + hi) / 2
 
 
-def grade(
-    reported: tuple[np.ndarray, np.ndarray],
-    expected: tuple[np.ndarray, np.ndarray],
-    scale: np.ndarray,
-    grading: Grading,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Verdict, gap and gap relative to the scale, per row: meet, gap within tolerance, or not."""
-    rep = Interval(*(np.asarray(end, dtype=np.float64) for end in reported))
-    exp = Interval(*(np.asarray(end, dtype=np.float64) for end in expected))
-    size = np.abs(scale)
-    with np.errstate(invalid="ignore"):  # inf - inf and inf / inf are NaN, as in pandas
-        distance = gap(rep, exp)
-        relative = distance / np.where(size > 0, size, 1.0)
-        verdict = np.select(
-            [rep.missing | exp.missing, meets(rep, exp), relative <= grading.minor_relative_gap],
-            [NOT_CHECKABLE, CONSISTENT, MINOR],
-            INCONSISTENT,
-        )
-    return verdict, distance, relative
-
-
 def _with_gap_texts(
     detail: pa.Array, verdict: np.ndarray, distance: np.ndarray, relative: np.ndarray
 ) -> pa.Array:
@@ -624,306 +595,6 @@ def _rows(
         "detail": _with_gap_texts(detail, verdict, distance, relative),
     }
     return _frame(columns, len(scale))
-
-
-# --- examinations: the values printed together at one place ----------------------------------
-
-
-@dataclass(frozen=True)
-class Examinations:
-    """Examinations (case, timepoint, modality, method, source), sorted by those columns.
-
-    `row` is a measurement row of each examination (its key columns); `at[p]` the row of
-    parameter p's value there, -1 where the examination does not print it.
-    """
-
-    row: np.ndarray
-    at: dict[str, np.ndarray]
-
-    def subset(self, keep: np.ndarray) -> Examinations:
-        return Examinations(self.row[keep], {p: rows[keep] for p, rows in self.at.items()})
-
-    def printed(self, cohort: Cohort, parameter: str) -> tuple[np.ndarray, np.ndarray]:
-        """The printed interval of a parameter (NaN where not printed)."""
-        rows = self.at[parameter]
-        return values_at(cohort.m_lo, rows), values_at(cohort.m_hi, rows)
-
-
-def examinations(cohort: Cohort, parameters: list[str]) -> Examinations:
-    """The examinations that print any of the parameters (`metrics.wide` as row numbers)."""
-    rows = cohort.m_rows(*parameters)
-    key = combined_key(
-        [
-            (cohort.m_case[rows], len(cohort.case_ids)),
-            (cohort.m_timepoint[rows], len(cohort.timepoints)),
-            (cohort.m_modality[rows], len(cohort.modalities)),
-            (cohort.m_method[rows], len(cohort.methods)),
-            (cohort.m_source[rows], len(cohort.sources)),
-        ]
-    )
-    exam, keys = pd.factorize(key, sort=True)  # hashed; only the distinct keys are sorted
-    at = {}
-    for parameter in parameters:
-        of_parameter = np.flatnonzero(cohort.m_parameter[rows] == _code(cohort, parameter))
-        where = np.full(len(keys), -1, dtype=np.int64)
-        where[exam[of_parameter]] = rows[of_parameter]
-        at[parameter] = where
-    row = np.empty(len(keys), dtype=np.int64)
-    row[exam] = rows  # a row of each examination: they all have its key columns
-    return Examinations(row, at)
-
-
-def _code(cohort: Cohort, parameter: str) -> int:
-    return int(pd.Index(cohort.parameters.to_pylist()).get_indexer([parameter])[0])
-
-
-# --- derived haemodynamics -------------------------------------------------------------------
-
-
-def check_volumes(
-    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
-) -> pd.DataFrame:
-    """Printed EF and SV against EDV and ESV printed at the same place (one examination)."""
-    cohort = _cohort(tables, cohort)
-    exams = examinations(cohort, ["lv_edv", "lv_esv", "lvef", "stroke_volume"])
-    any_volume = (exams.at["lv_edv"] >= 0) | (exams.at["lv_esv"] >= 0)
-    derived = {
-        "lvef": ("ef_from_volumes", ejection_fraction, "EF = (EDV - ESV) / EDV x 100"),
-        "stroke_volume": ("sv_from_volumes", lambda edv, esv: edv - esv, "SV = EDV - ESV"),
-    }
-    out = []
-    for parameter, (check, formula, formula_text) in derived.items():
-        keep = np.flatnonzero((exams.at[parameter] >= 0) & any_volume)
-        base = exams.subset(keep[cohort.in_audit_order(exams.row[keep])])
-        edv, esv = base.at["lv_edv"], base.at["lv_esv"]
-        value = base.at[parameter]
-        expected = _ends(
-            formula(
-                _interval(*base.printed(cohort, "lv_edv")),
-                _interval(*base.printed(cohort, "lv_esv")),
-            )
-        )
-        printed_value = cohort.m_text("value", value)
-        missing = concat(choose(edv < 0, "EDV missing; ", ""), choose(esv < 0, "ESV missing; ", ""))
-        detail = concat(
-            missing,
-            formula_text,
-            " from EDV ",
-            fill(cohort.m_text("value", edv), "?"),
-            ", ESV ",
-            fill(cohort.m_text("value", esv), "?"),
-            " gives ",
-            interval_texts(*expected),
-            "; printed ",
-            printed_value,
-        )
-        at = {**cohort.place(base.row), "parameter": parameter, "against": "lv_edv, lv_esv"}
-        reported = (cohort.m_lo[value], cohort.m_hi[value])
-        scale = cohort.m_value[value]
-        out.append(
-            _rows(check, cohort, at, reported, expected, scale, grading, printed_value, detail)
-        )
-    return pd.concat(out, ignore_index=True)
-
-
-def check_bsa(
-    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
-) -> pd.DataFrame:
-    """Implied BSA: SV/SVI against CO/CI, across the methods of one scan, and across scans."""
-    cohort = _cohort(tables, cohort)
-    exams = examinations(
-        cohort, ["stroke_volume", "stroke_volume_index", "cardiac_output", "cardiac_index"]
-    )
-    by_sv = _interval(*exams.printed(cohort, "stroke_volume")) / _interval(
-        *exams.printed(cohort, "stroke_volume_index")
-    )
-    by_co = _interval(*exams.printed(cohort, "cardiac_output")) / _interval(
-        *exams.printed(cohort, "cardiac_index")
-    )
-    scans = np.flatnonzero(~np.asarray(by_sv.missing & by_co.missing))
-    sv = tuple(end[scans] for end in _ends(by_sv))
-    co = tuple(end[scans] for end in _ends(by_co))
-    row = exams.row[scans]
-    case, timepoint = cohort.m_case[row], cohort.m_timepoint[row]
-    method = cohort.m_method[row]
-
-    def method_names(codes: np.ndarray) -> pa.Array:
-        return fill(take(cohort.methods, codes), "")  # '' where blank
-
-    def place(scan: np.ndarray) -> dict[str, object]:
-        return {**cohort.place(row[scan]), "parameter": "bsa"}
-
-    # SV/SVI against CO/CI, one row per scan
-    order = cohort.in_audit_order(row)
-    sv_o, co_o = (sv[0][order], sv[1][order]), (co[0][order], co[1][order])
-    sv_text = interval_texts(*sv_o)
-    detail = concat(
-        "BSA implied by SV/SVI ",
-        choose(~np.isnan(sv_o[0]) & ~np.isnan(sv_o[1]), sv_text, "(not printed)"),
-        " m² vs by CO/CI ",
-        choose(~np.isnan(co_o[0]) & ~np.isnan(co_o[1]), interval_texts(*co_o), "(not printed)"),
-        " m²",
-    )
-    at = {**place(order), "against": "CO / CI"}
-    parts = [_rows("bsa_sv_vs_co", cohort, at, sv_o, co_o, _mid(*sv_o), grading, sv_text, detail)]
-
-    # One implied BSA per scan: both estimates' common part where they meet, else their hull.
-    sv_iv, co_iv = _interval(*sv), _interval(*co)
-    common, agree = intersect(sv_iv, co_iv), meets(sv_iv, co_iv)
-    lo = np.asarray(common.lo.where(agree, np.fmin(sv_iv.lo, co_iv.lo)), dtype=np.float64)
-    hi = np.asarray(common.hi.where(agree, np.fmax(sv_iv.hi, co_iv.hi)), dtype=np.float64)
-
-    # across methods: each two methods of one scan (case, timepoint, modality, source)
-    modality, source = cohort.m_modality[row], cohort.m_source[row]
-    scan = combined_key(
-        [
-            (case, len(cohort.case_ids)),
-            (timepoint, len(cohort.timepoints)),
-            (modality, len(cohort.modalities)),
-            (source, len(cohort.sources)),
-        ]
-    )
-    a, b = matches(scan, scan)
-    pair = method[a] < method[b]
-    a, b = a[pair], b[pair]
-    order = cohort.in_audit_order(row[a], method[b])
-    a, b = a[order], b[order]
-    a_iv, b_iv = (lo[a], hi[a]), (lo[b], hi[b])
-    a_text = interval_texts(*a_iv)
-    detail = concat(
-        "one scan, one patient: BSA implied for ",
-        method_names(method[a]),
-        " ",
-        a_text,
-        " m² vs for ",
-        method_names(method[b]),
-        " ",
-        interval_texts(*b_iv),
-        " m²",
-    )
-    at = {**place(a), "against": method_names(method[b])}
-    parts.append(
-        _rows("bsa_across_methods", cohort, at, a_iv, b_iv, _mid(*a_iv), grading, a_text, detail)
-    )
-
-    # across timepoints: each scan against the one before in its series
-    rank = cohort.rank(cohort.when(case, timepoint))
-    in_time = ordered_by(case, modality, method, source, np.where(rank < 0, 2**62, rank))
-    series = combined_key(
-        [
-            (case, len(cohort.case_ids)),
-            (modality, len(cohort.modalities)),
-            (method, len(cohort.methods)),
-            (source, len(cohort.sources)),
-        ]
-    )[in_time]
-    follows = np.flatnonzero(series[1:] == series[:-1]) + 1
-    later, earlier = in_time[follows], in_time[follows - 1]
-    order = cohort.in_audit_order(row[later], timepoint[earlier])
-    later, earlier = later[order], earlier[order]
-    a_iv, b_iv = (lo[later], hi[later]), (lo[earlier], hi[earlier])
-    a_text = interval_texts(*a_iv)
-    earlier_at = cohort.timepoints.take(timepoint[earlier])
-    detail = concat(
-        "BSA implied at ",
-        cohort.timepoints.take(timepoint[later]),
-        " ",
-        a_text,
-        " m² vs at ",
-        earlier_at,
-        " ",
-        interval_texts(*b_iv),
-        " m² (",
-        method_names(method[later]),
-        ")",
-    )
-    at = {**place(later), "against": earlier_at}
-    a_mid = _mid(*a_iv)
-    parts.append(
-        _rows("bsa_across_timepoints", cohort, at, a_iv, b_iv, a_mid, grading, a_text, detail)
-    )
-    return pd.concat(parts, ignore_index=True)
-
-
-def check_heart_rate(
-    tables: dict[str, pd.DataFrame], grading: Grading, cohort: Cohort | None = None
-) -> pd.DataFrame:
-    """Heart rate implied by CO/SV during a scan against heart rates recorded in the scan's date span."""
-    cohort = _cohort(tables, cohort)
-    exams = examinations(cohort, ["stroke_volume", "cardiac_output"])
-    exams = exams.subset((exams.at["stroke_volume"] >= 0) & (exams.at["cardiac_output"] >= 0))
-    when = cohort.when(cohort.m_case[exams.row], cohort.m_timepoint[exams.row])
-    exams, when = exams.subset(when >= 0), when[when >= 0]  # a scan without a date: no check
-    implied = _ends(
-        (
-            _interval(*exams.printed(cohort, "cardiac_output"))
-            / _interval(*exams.printed(cohort, "stroke_volume"))
-        )
-        * 1000.0
-    )
-
-    # Heart rates recorded at the case's other timepoints whose months overlap the scan's.
-    rates = cohort.m_rows("heart_rate")
-    rate_when = cohort.when(cohort.m_case[rates], cohort.m_timepoint[rates])
-    rates, rate_when = rates[rate_when >= 0], rate_when[rate_when >= 0]
-    moments, moment_of_scan = np.unique(when, return_inverse=True)  # timeline rows of scans
-    start = cohort.timeline["start_month"].to_numpy(dtype=np.float64)
-    end = cohort.timeline["end_month"].to_numpy(dtype=np.float64)
-    s, r = matches(cohort.timeline_case[moments], cohort.m_case[rates])
-    near = (
-        (cohort.m_timepoint[rates[r]] != cohort.timeline_timepoint[moments[s]])
-        & (start[rate_when[r]] < end[moments[s]])
-        & (start[moments[s]] < end[rate_when[r]])
-    )
-    s, r = s[near], rates[r[near]]
-    lowest, highest = np.full(len(moments), np.nan), np.full(len(moments), np.nan)
-    np.fmin.at(lowest, s, cohort.m_lo[r])
-    np.fmax.at(highest, s, cohort.m_hi[r])
-    recorded_at = joined_words(s, len(moments), cohort.m_timepoint[r], cohort.timepoints, ", ")
-
-    against = fill(recorded_at, "").take(moment_of_scan)
-    against_codes, _ = pd.factorize(text_series(against), sort=True)
-    order = cohort.in_audit_order(exams.row, against_codes)
-    implied = (implied[0][order], implied[1][order])
-    moment = moment_of_scan[order]
-    expected = (lowest[moment], highest[moment])
-    has_rates = np.asarray(pc.is_valid(recorded_at), dtype=bool)[moment]
-    scan_date = take(pa.array(cohort.timeline["date"]), moments[moment])
-    implied_text = interval_texts(*implied)
-    detail = concat(
-        "heart rate during the scan, CO/SV x 1000 = ",
-        implied_text,
-        " bpm; ",
-        choose(
-            has_rates,
-            concat(
-                "heart rates recorded in ",
-                scan_date,
-                " (",
-                against.take(order),
-                "): ",
-                interval_texts(*expected),
-                " bpm",
-            ),
-            concat("no heart rate recorded in ", scan_date),
-        ),
-    )
-    at = {
-        **cohort.place(exams.row[order]),
-        "parameter": "heart_rate",
-        "against": against.take(order),
-    }
-    return _rows(
-        "hr_implied_vs_visit",
-        cohort,
-        at,
-        implied,
-        expected,
-        _mid(*implied),
-        grading,
-        implied_text,
-        detail,
-    )
 
 
 # --- the same value printed in two places ----------------------------------------------------
@@ -1450,22 +1121,31 @@ def check_claims(
 
 
 def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -> pd.DataFrame:
-    """Every check on every case, one row per check, sorted by check, case, parameter, time,
-    source, method and against (each check returns its rows in that order)."""
+    """Every check on every case, one row per check: the formulas' checks (formulas.csv order),
+    then the others (`CHECKS` order); each check returns its rows in output order."""
+    identities = formulas.load(tables["formulas"], tables["dictionary"])
+    grading = grading.with_soft(tuple(f.check for f in identities if f.soft))
     cohort = Cohort(tables)
-    checks: list[Callable[[], pd.DataFrame]] = [
-        partial(check_volumes, tables, grading, cohort),
-        partial(check_bsa, tables, grading, cohort),
-        partial(check_heart_rate, tables, grading, cohort),
+    checks: list[Callable[[], object]] = [
+        partial(formula_checks.check_formulas, identities, tables, grading),
         partial(check_repeated_values, tables, grading, cohort),
+        partial(formula_checks.check_same_month, tables, grading),
         partial(check_ages, tables, grading, cohort),
         partial(check_claims, tables, thresholds, grading, cohort),
     ]
-    # Two checks at a time: numpy's and Arrow's kernels release the GIL, so a core left free (by
-    # the derivation finishing first) is used. Each check only reads the cohort.
+    # Two checks at a time: numpy's and Arrow's kernels release the GIL. Each only reads.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(lambda check: check(), checks))
-    return pd.concat([p[COLUMNS] for p in parts if len(p)], ignore_index=True)
+        results = list(pool.map(lambda check: check(), checks))
+    parts = [*results[0], *results[1:]]
+    return pd.concat(
+        [p[COLUMNS].astype(dict.fromkeys(TEXT_COLUMNS, "str")) for p in parts if len(p)],
+        ignore_index=True,
+    )
+
+
+def known_checks(tables: dict[str, pd.DataFrame]) -> tuple[str, ...]:
+    """Every check the audit can emit: formulas.csv's, then `CHECKS`."""
+    return (*tables["formulas"]["check"].astype(str), *CHECKS)
 
 
 def summary_markdown(checks: pd.DataFrame, max_listed: int | None = None) -> str:
@@ -1482,7 +1162,7 @@ def summary_markdown(checks: pd.DataFrame, max_listed: int | None = None) -> str
     count = {name: int(counts[i]) for i, name in enumerate(names)}
     lines = [f"The audit ran {len(checks)} checks.", "", "| Verdict | Checks |", "|---|---|"]
     lines += [f"| {verdict} | {count.get(verdict, 0)} |" for verdict in VERDICTS]
-    listed = {"inconsistent": 0, "minor": 1, "not_checkable": 2}  # worst first; others last
+    listed = {verdict: i for i, verdict in enumerate(WORST_FIRST[:-1])}  # consistent last
     order_of = np.array([listed.get(name, 3) for name in names] + [3])
     consistent = names.index("consistent") if "consistent" in names else -2
     flagged = np.flatnonzero(codes != consistent)  # in table order: texts taken in one pass
@@ -1509,8 +1189,8 @@ def summary_markdown(checks: pd.DataFrame, max_listed: int | None = None) -> str
 
 
 def _counts_per_check(check: pd.Series, verdict: np.ndarray) -> list[str]:
-    """A Markdown table of how many checks of each kind got each verdict (kinds in `CHECKS`
-    order; `verdict`: positions in `VERDICTS`, -1 for none of them)."""
+    """A Markdown table of how many checks of each kind got each verdict (formulas' checks as
+    they appear, then `CHECKS` order; `verdict`: positions in `VERDICTS`, -1 for none of them)."""
     kind, kinds = pd.factorize(check)
     known = (kind >= 0) & (verdict >= 0)
     counts = np.bincount(
@@ -1518,7 +1198,7 @@ def _counts_per_check(check: pd.Series, verdict: np.ndarray) -> list[str]:
     ).reshape(len(kinds), len(VERDICTS))
     position = pd.Index(CHECKS).get_indexer(kinds)
     lines = [f"| Check | {' | '.join(VERDICTS)} |", "|---" * (len(VERDICTS) + 1) + "|"]
-    for i in np.argsort(np.where(position < 0, len(CHECKS), position), kind="stable"):
+    for i in np.argsort(position, kind="stable"):  # formulas' checks (-1) first, as they ran
         lines.append(f"| `{kinds[i]}` | {' | '.join(str(n) for n in counts[i])} |")
     return lines
 
@@ -1598,5 +1278,13 @@ class AuditReport:
 
 def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     """The audit of validated tables under config (`thresholds` and `audit` sections)."""
-    checks = audit(tables, config["thresholds"], Grading.from_config(config["audit"]))
+    grading = Grading.from_config(config["audit"], known=known_checks(tables))
+    checks = audit(tables, config["thresholds"], grading)
+    if "checks" in tables:  # every check that is emitted has a name for readers
+        unnamed = sorted(set(checks["check"]) - set(formulas.check_names(tables)["check"]))
+        if unnamed:
+            raise formulas.FormulaError(
+                f"check {', '.join(unnamed)} has no label: add it to checks.csv (a formula's "
+                "check: its label and explanation in formulas.csv)"
+            )
     return AuditReport(checks, int(config["audit"]["summary_max_listed"]))

@@ -30,6 +30,7 @@ from caserepro import paths
 from caserepro.formatting import format_printed
 from caserepro.io import write_text
 from caserepro.theme import CONTEXT_GREY, DEFAULT_DPI, PALETTE, save_figure, themed
+from caserepro.verdicts import WORST_FIRST
 
 #: The figures, in the order the report lists them.
 FIGURES: tuple[str, ...] = paths.FIGURES
@@ -47,7 +48,7 @@ COURSE_PANELS: tuple[tuple[str, ...], ...] = (
 LOG_PARAMETERS = frozenset({"nt_probnp"})
 
 #: Audit verdicts from worst to best, each with a colour-blind-safe colour and its own marker.
-VERDICTS: tuple[str, ...] = ("inconsistent", "minor", "consistent", "not_checkable")
+VERDICTS: tuple[str, ...] = WORST_FIRST
 VERDICT_COLOURS = {
     "inconsistent": PALETTE[3],
     "minor": PALETTE[1],

@@ -3,9 +3,8 @@
 A value printed with d decimals stands for every number that rounds to it: 20 stands for
 [19.5, 20.5], 38.64 for [38.635, 38.645]. The ends are kept closed because the paper does not say
 whether it rounds halves up or to even. Derived quantities (SV, EF, implied BSA, implied heart
-rate) are intervals computed from their inputs' intervals, with monotonicity handled explicitly
-where an input appears twice (EF = (EDV - ESV) / EDV), so the derived interval is the tightest one
-that contains the value computed from any inputs inside the input intervals.
+rate) are intervals computed from their inputs' intervals by `caserepro.evaluator`, from the
+identities of data/raw/formulas.csv (`caserepro.formulas`).
 
 Intervals are vectorised: an `Interval` holds two aligned pandas Series (`lo`, `hi`), one entry
 per row of a table. A missing input gives a missing (NaN) interval. `gap`, `meets`, `intersect`
@@ -130,14 +129,6 @@ def _snap(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     np.round(values, out=values)
     values /= scale
     return values
-
-
-def ejection_fraction(edv: Interval, esv: Interval) -> Interval:
-    """EF (%) = (EDV - ESV) / EDV x 100: falls with ESV and rises with EDV (both positive)."""
-    return Interval(
-        (edv.lo - esv.hi) / edv.lo * 100,
-        (edv.hi - esv.lo) / edv.hi * 100,
-    )
 
 
 def hull(lo: pd.Series, hi: pd.Series, by: list[pd.Series] | pd.DataFrame) -> pd.DataFrame:

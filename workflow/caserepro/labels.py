@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from caserepro.formulas import check_names
 from caserepro.intervals import Interval, gap, printed, printed_decimals
 
 #: The verdicts as readers read them (the codes are `consistency.csv`'s).
@@ -32,7 +33,7 @@ _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
 #: The validated tables the codebook's names come from.
-CODEBOOK_TABLES: tuple[str, ...] = ("checks", "dictionary", "timepoints", "methods")
+CODEBOOK_TABLES: tuple[str, ...] = ("checks", "formulas", "dictionary", "timepoints", "methods")
 
 
 class UnnamedCodeError(ValueError):
@@ -65,7 +66,7 @@ class Codebook:
 
     def check(self, codes: pd.Series) -> pd.Series:
         """Each check code's readable name."""
-        return _named(codes, self.checks, "check", "checks.csv")
+        return _named(codes, self.checks, "check", "checks.csv (or formulas.csv for a formula)")
 
     def parameter(self, codes: pd.Series) -> pd.Series:
         """Each parameter's dictionary label."""
@@ -96,7 +97,7 @@ def _or(name: pd.Series | None, fallback: pd.Series) -> pd.Series:
 
 def codebook(tables: Mapping[str, pd.DataFrame]) -> Codebook:
     """The codebook's names from the validated tables (checks, dictionary, timepoints, methods)."""
-    checks, dictionary = tables["checks"], tables["dictionary"]
+    checks, dictionary = check_names(tables), tables["dictionary"]  # formulas.csv + checks.csv
     tp, methods = tables["timepoints"], tables["methods"]
     method_name = _or(methods.get("name"), methods["label"])
     method_text = np.where(

@@ -26,6 +26,7 @@ import yaml
 from caserepro import labels as readers
 from caserepro import paths
 from caserepro.markup import attribute_text, expanded_text, markdown_text, text_table
+from caserepro.verdicts import VERDICTS, WORST_FIRST
 
 #: Hand-written sources copied from `manuscript/` into the render directory.
 SOURCES: tuple[str, ...] = ("_quarto.yml", "index.qmd", "references.bib", "typst-verbatim.lua")
@@ -46,11 +47,6 @@ OTHER_FRAGMENTS: tuple[str, ...] = (
 FIGURES: tuple[str, ...] = paths.FIGURES
 FIGURE_DIR = "figures"
 
-#: The verdicts of the consistency audit, in order of severity (contract in DESIGN.md).
-VERDICTS: tuple[str, ...] = ("consistent", "minor", "inconsistent", "not_checkable")
-
-#: Order of the audit table: the worst verdicts first.
-WORST_FIRST: tuple[str, ...] = ("inconsistent", "minor", "not_checkable", "consistent")
 
 #: Minus sign for signed changes in prose.
 MINUS = "−"

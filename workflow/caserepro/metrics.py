@@ -51,20 +51,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from caserepro import evaluator, formulas
 from caserepro.codes import combined_key, run_firsts, run_starts, values_at
-from caserepro.intervals import Interval, ejection_fraction, month_span, printed
+from caserepro.intervals import Interval, month_span, printed
+from caserepro.verdicts import ROUND
 
 #: The columns that identify one examination: values printed together at one place.
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 #: The columns that identify one series of a parameter over time (compared with its first value).
 SERIES = ["case_id", "source", "modality", "method", "parameter"]
-#: Decimals kept in derived numbers (enough for any printed precision in the paper).
-ROUND = 4
 #: The validated tables and columns that `derive_metrics` reads.
 INPUT_COLUMNS = {
     "measurements": [*EXAMINATION, "parameter", "value", "qualifier", "value_num", "decimals"],
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
+    "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
+    "dictionary": ["parameter", "unit"],
 }
 #: The measurements' key columns, coded as integers (see `key_rows`); read as categorical, they
 #: come coded from Parquet's dictionary of each column.
@@ -360,6 +362,7 @@ def interval_of(frame: pd.DataFrame, parameter: str) -> Interval:
 
 
 def _put(frame: pd.DataFrame, name: str, interval: Interval, value: pd.Series) -> pd.DataFrame:
+    """The frame with a derived value and its interval, rounded to `ROUND` decimals."""
     return frame.assign(
         **{
             name: value.round(ROUND),
@@ -391,22 +394,45 @@ def _wide_in_time(
     return w.assign(date=exams.text("date"))
 
 
+def _derived(w: pd.DataFrame, side: formulas.Side) -> tuple[Interval, pd.Series]:
+    """A formula side over a `wide` table: its exact interval and its value at the printed values
+    (in the quantity's unit; NaN where an input is not printed)."""
+    env = {n: (w[f"{n}_low"].to_numpy(float), w[f"{n}_high"].to_numpy(float)) for n in side.names}
+    lo, hi = evaluator.bounds(side.tree, env)
+    point = evaluator.values(side.tree, {n: w[n].to_numpy(float) for n in side.names})
+    ends = [pd.Series(np.broadcast_to(e * side.factor, len(w)), index=w.index) for e in (lo, hi)]
+    return Interval(*ends), pd.Series(np.broadcast_to(point * side.factor, len(w)), index=w.index)
+
+
+def _identities(tables: dict[str, pd.DataFrame]) -> tuple[formulas.Formula, ...]:
+    return formulas.load(tables["formulas"], tables["dictionary"])
+
+
+def _giving(identities: tuple[formulas.Formula, ...], quantity: str, using: str) -> formulas.Side:
+    """The formula side that gives `quantity` from an input `using` (formulas.csv)."""
+    sides = [side for _, side in formulas.implied_by(identities, quantity) if using in side.names]
+    if not sides:
+        raise formulas.FormulaError(f"formulas.csv gives no {quantity} from {using}")
+    return sides[0]
+
+
 def haemodynamics(tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None) -> pd.DataFrame:
-    """SV and EF recomputed from EDV and ESV of every examination that prints both volumes."""
+    """SV and EF recomputed from EDV and ESV (formulas.csv) of every examination that prints both."""
     keyed = _measurement_rows(tables) if keyed is None else keyed
+    identities = _identities(tables)
     params = ["lv_edv", "lv_esv", "stroke_volume", "lvef"]
     w = _wide_in_time(keyed, params, lambda v: ~np.isnan(v[:, 0]) & ~np.isnan(v[:, 1]))
-    edv, esv = interval_of(w, "lv_edv"), interval_of(w, "lv_esv")
-    sv_point = w["lv_edv"] - w["lv_esv"]
     out = w[EXAMINATION_DATED + ["lv_edv", "lv_esv"]]
-    out = _put(out, "stroke_volume", edv - esv, sv_point)
-    out = _put(out, "lvef", ejection_fraction(edv, esv), sv_point / w["lv_edv"] * 100)
+    for quantity in ("stroke_volume", "lvef"):
+        out = _put(out, quantity, *_derived(w, _giving(identities, quantity, "lv_esv")))
     return out.assign(stroke_volume_reported=w["stroke_volume"], lvef_reported=w["lvef"])
 
 
 def implied(tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None) -> pd.DataFrame:
-    """Body-surface area implied by SV/SVI and CO/CI, and heart rate implied by CO/SV (per scan)."""
+    """Body-surface area implied by SV/SVI and CO/CI, and heart rate implied by CO/SV (per scan),
+    from formulas.csv."""
     keyed = _measurement_rows(tables) if keyed is None else keyed
+    identities = _identities(tables)
     params = ["stroke_volume", "stroke_volume_index", "cardiac_output", "cardiac_index"]
 
     def wanted(values: np.ndarray) -> np.ndarray:
@@ -414,14 +440,10 @@ def implied(tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None) -> 
         return (sv & svi) | (co & ci) | (co & sv)
 
     w = _wide_in_time(keyed, params, wanted)
-    sv, svi = interval_of(w, "stroke_volume"), interval_of(w, "stroke_volume_index")
-    co, ci = interval_of(w, "cardiac_output"), interval_of(w, "cardiac_index")
     out = w[EXAMINATION_DATED]
-    out = _put(out, "bsa_from_sv", sv / svi, w["stroke_volume"] / w["stroke_volume_index"])
-    out = _put(out, "bsa_from_co", co / ci, w["cardiac_output"] / w["cardiac_index"])
-    return _put(
-        out, "heart_rate", (co / sv) * 1000.0, w["cardiac_output"] / w["stroke_volume"] * 1000
-    )
+    out = _put(out, "bsa_from_sv", *_derived(w, _giving(identities, "bsa", "stroke_volume_index")))
+    out = _put(out, "bsa_from_co", *_derived(w, _giving(identities, "bsa", "cardiac_index")))
+    return _put(out, "heart_rate", *_derived(w, _giving(identities, "heart_rate", "stroke_volume")))
 
 
 def table_sources(tables: dict[str, pd.DataFrame]) -> list[str]:

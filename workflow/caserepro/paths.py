@@ -15,6 +15,7 @@ RAW_TABLES: tuple[str, ...] = (
     "methods",
     "table_layout",
     "checks",
+    "formulas",
 )
 
 #: The paper's tables that the pipeline reproduces.

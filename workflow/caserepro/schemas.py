@@ -219,6 +219,21 @@ class TableLayoutTable(pa.DataFrameModel):
         unique = ["table", "row"]
 
 
+class FormulaTable(pa.DataFrameModel):
+    """The audit's identities (caserepro.formulas): expression, scope, softness, citation, name."""
+
+    check: Series[str] = pa.Field(str_matches=CODE, unique=True)
+    expression: Series[str]
+    scope: Series[str] = pa.Field(isin=["examination", "scan", "case", "visits"])
+    soft: Series[str] = pa.Field(isin=["true", "false"])
+    citation: Series[str] = pa.Field(nullable=True, str_matches=CODE)
+    label: Series[str]
+    explanation: Series[str]
+
+    class Config:
+        strict = True
+
+
 TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "cases": CaseTable,
     "timepoints": TimepointTable,
@@ -229,6 +244,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "methods": MethodTable,
     "table_layout": TableLayoutTable,
     "checks": CheckTable,
+    "formulas": FormulaTable,
 }
 
 

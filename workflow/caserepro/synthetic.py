@@ -40,7 +40,7 @@ from caserepro.validate import load_raw
 
 PREFIX = "SYN-"
 #: Tables copied unchanged from the template: they describe parameters, not patients.
-CODEBOOK = ("dictionary", "methods", "table_layout", "checks")
+CODEBOOK = ("dictionary", "methods", "table_layout", "checks", "formulas")
 #: Model of one synthetic patient's course (generator assumptions, not clinical thresholds).
 MODEL = {
     "ef_recovered": 57.0,  # % LVEF reached by a full responder
