@@ -55,6 +55,7 @@ from caserepro.intervals import (
 )
 from caserepro.io import csv_bytes
 from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
+from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
 from caserepro.reviewer import with_reviewer_checks
 from caserepro.verdicts import (
     CONSISTENT,
@@ -79,6 +80,7 @@ CHECKS = (
     "claim_below",
     "claim_above",
     "claim_within",
+    *REVIEWER_CHECKS,  # caserepro.reviewer
 )
 #: The columns of results/audit/consistency.csv that DESIGN.md fixes (the figures rely on them).
 CONTRACT_COLUMNS: tuple[str, ...] = (

@@ -10,7 +10,7 @@ Two entries, each returning rows with the columns of results/audit/consistency.c
   straddles an edge `minor`; the claim takes its worst value. Bands may be sex-specific (the case
   table's sex) or per body-surface area (the BSA the paper implies at the scan, SV/SVI and CO/CI).
   A claim whose criterion is `duration.<unit>` states a duration (stated_low..stated_high units)
-  and is checked against the span of its two timepoints' dates (`follow_up_duration`, soft).
+  and is checked against the span of its two timepoints' dates (`claim_duration`, soft).
 - `reviewer_checks`: soft patterns, graded `minor` at most: `repeated_value_set` (the same
   values printed for timepoints far apart), `same_value_across_modalities` (an echo value equal
   to the MRI value of the same period), `teichholz_edv` / `teichholz_esv` / `teichholz_ef`
@@ -40,7 +40,7 @@ VERDICTS = ("consistent", "minor", "inconsistent")
 SEXES = ("male", "female")
 #: Checks this module emits (each has a row in data/raw/checks.csv).
 CHECKS = (
-    "follow_up_duration",
+    "claim_duration",
     "repeated_value_set",
     "same_value_across_modalities",
     "teichholz_edv",
@@ -266,7 +266,7 @@ def handled_claims(tables: dict, thresholds: dict) -> pd.Series:
 
 def band_claims(tables: dict[str, pd.DataFrame], config: dict) -> pd.DataFrame:
     """Each claim that a value lies in a named band, value by value (module docstring); and
-    each stated duration against its timepoints (`follow_up_duration`)."""
+    each stated duration against its timepoints (`claim_duration`)."""
     thresholds = config["thresholds"]
     claims = _claim_groups(tables, thresholds)
     durations = claims[claims["group"] == "duration"]
@@ -459,7 +459,7 @@ def duration_claims(claims: pd.DataFrame, tables: dict, thresholds: dict) -> pd.
     n = len(claims)
     return _frame(
         {
-            "check": ["follow_up_duration"] * n,
+            "check": ["claim_duration"] * n,
             "case_id": claims["case_id"],
             "parameter": claims["parameter"],
             "timepoint": claims["timepoint"],
@@ -490,43 +490,61 @@ def _stated_text(claims: pd.DataFrame) -> pd.Series:
 # --- patterns a reviewer looks for (soft: `minor` at most) ----------------------------------
 
 
-def _distinct_values(values: pd.DataFrame) -> pd.DataFrame:
-    """One row per case, timepoint, modality, method, parameter and printed value (sources
-    that restate a value collapse; the sources are joined)."""
-    keys = ["case_id", "timepoint", "modality", "method", "parameter", "value"]
+def _rows_of(values: pd.DataFrame) -> pd.DataFrame:
+    """The measurements as the reviewer reads them: method '' where none, value as text,
+    values with a qualifier ('more than') left out (they bound a value, they do not print it)."""
     v = values.assign(method=values["method"].fillna(""), value=values["value"].astype("str"))
-    v = v[v["qualifier"].isna()]
-    return v.groupby(keys, as_index=False, sort=True).agg(
-        source=("source", lambda s: "; ".join(sorted(set(s)))),
-        lo=("lo", "first"),
-        hi=("hi", "first"),
+    return v[v["qualifier"].isna()]
+
+
+def examinations(values: pd.DataFrame) -> pd.DataFrame:
+    """One row per case, timepoint, modality, method and parameter: its distinct printed values
+    (`values`, a frozenset of texts), their hull (lo, hi) and every source that prints one."""
+    keys = ["case_id", "timepoint", "modality", "method", "parameter"]
+    return (
+        _rows_of(values)
+        .groupby(keys, as_index=False, sort=True)
+        .agg(
+            values=("value", frozenset),
+            lo=("lo", "min"),
+            hi=("hi", "max"),
+            source=("source", lambda s: "; ".join(sorted(set(s)))),
+        )
     )
 
 
+def _shown(values: pd.Series) -> pd.Series:
+    """Sets of printed values as text ('135', '20/30'), in numeric order."""
+    return values.map(lambda v: "/".join(sorted(v, key=float)))
+
+
 def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd.DataFrame:
-    """The same values of several parameters (same modality and method) printed for two
-    timepoints at least `repeated_set_min_months` apart: possibly reused or mislabelled."""
-    v = _distinct_values(values).merge(_dates(tables), on=["case_id", "timepoint"])
+    """Two timepoints at least `repeated_set_min_months` apart with at least
+    `repeated_set_min_parameters` parameters of one imaging modality and method printed at both: each
+    such parameter is `minor` where at least that many of them print the same value (possibly
+    reused values or a mislabelled timepoint), else `consistent`."""
+    e = examinations(values)
+    e = e[e["modality"].isin(settings["imaging_modalities"])]
+    e = e.merge(_dates(tables), on=["case_id", "timepoint"])
     keys = ["case_id", "modality", "method", "parameter"]
-    pairs = v.merge(v, on=[*keys, "value"], suffixes=("_a", "_b"))
+    pairs = e.merge(e, on=keys, suffixes=("_a", "_b"))
     pairs = pairs[pairs["m_lo_a"] < pairs["m_lo_b"]]
     apart = _months_apart(pairs["m_lo_a"], pairs["m_hi_a"], pairs["m_lo_b"], pairs["m_hi_b"])
     pairs = pairs[apart >= float(settings["repeated_set_min_months"])].assign(apart=apart)
     visit = ["case_id", "modality", "method", "timepoint_a", "timepoint_b"]
-    equal = pairs.groupby(visit)["parameter"].transform("size")
-    pairs = pairs[equal >= int(settings["repeated_set_min_parameters"])]
+    least = int(settings["repeated_set_min_parameters"])
+    pairs = pairs[pairs.groupby(visit)["parameter"].transform("size") >= least]
     if pairs.empty:
         return _empty()
-    both = v.merge(v, on=keys, suffixes=("_a", "_b"))
-    common = both.groupby(visit)["parameter"].nunique().rename("common")
-    listed = pairs.assign(pv=pairs["parameter"] + " " + pairs["value"])
+    equal = [bool(a & b) for a, b in zip(pairs["values_a"], pairs["values_b"], strict=True)]
+    pairs = pairs.assign(equal=equal, shown=_shown(pairs["values_b"]))
+    n_equal = pairs.groupby(visit)["equal"].transform("sum")
+    found = pairs["equal"] & (n_equal >= least)
+    listed = pairs[pairs["equal"]].assign(pv=lambda p: p["parameter"] + " " + p["shown"])
     same = listed.groupby(visit)["pv"].agg(", ".join).rename("same")
-    pairs = pairs.join(common, on=visit).join(same, on=visit)
-    detail = (
-        "the same "
-        + pairs["same"]
-        + " ("
-        + pairs["modality"]
+    pairs = pairs.join(same, on=visit)
+    where = (
+        pairs["modality"]
         + pairs["method"].map(lambda m: f", {m}" if m else "")
         + ") at "
         + pairs["timepoint_a"]
@@ -539,18 +557,28 @@ def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd
         + "), "
         + fmt(pairs["apart"])
         + "+ months apart: "
-        + pairs["parameter"].groupby([pairs[c] for c in visit]).transform("size").astype("str")
+        + n_equal.astype("int64").astype("str")
         + " of "
-        + pairs["common"].astype("str")
-        + " parameters printed at both are equal (possibly reused values or a mislabelled timepoint)"
+        + pairs.groupby(visit)["parameter"].transform("size").astype("str")
+        + " parameters printed at both are equal"
     )
-    return _pattern_rows("repeated_value_set", pairs, detail, against=pairs["timepoint_a"])
+    detail = np.where(
+        found,
+        "the same "
+        + pairs["same"].fillna("")
+        + " ("
+        + where
+        + " (possibly reused values or a mislabelled timepoint)",
+        pairs["parameter"] + " (" + where + "; this one differs or too few are equal",
+    )
+    return _pattern_rows("repeated_value_set", pairs, found, detail, pairs["timepoint_a"])
 
 
 def _pattern_rows(
-    check: str, rows: pd.DataFrame, detail: pd.Series, against: pd.Series
+    check: str, rows: pd.DataFrame, found: pd.Series, detail: object, against: pd.Series
 ) -> pd.DataFrame:
-    """Rows of a soft pattern found (`minor`): the later value is reported against the earlier."""
+    """Rows of a soft pattern: `minor` where found, else `consistent`; the later examination
+    (side b) is reported against the earlier or other one (side a)."""
     n = len(rows)
     return _frame(
         {
@@ -559,14 +587,14 @@ def _pattern_rows(
             "parameter": rows["parameter"],
             "timepoint": rows["timepoint_b"],
             "source": rows["source_b"],
-            "reported": rows["value"] if "value" in rows else rows["value_b"],
+            "reported": _shown(rows["values_b"]),
             "expected_low": rows["lo_a"],
             "expected_high": rows["hi_a"],
-            "verdict": ["minor"] * n,
+            "verdict": np.where(found, "minor", "consistent"),
             "detail": detail,
-            "method": rows["method_b"].replace("", np.nan)
-            if "method_b" in rows
-            else rows["method"].replace("", np.nan),
+            "method": (rows["method_b"] if "method_b" in rows else rows["method"]).replace(
+                "", np.nan
+            ),
             "against": against,
         },
         n,
@@ -576,49 +604,56 @@ def _pattern_rows(
 def same_value_across_modalities(
     values: pd.DataFrame, tables: dict, settings: dict
 ) -> pd.DataFrame:
-    """A value of one imaging modality equal to another modality's value of the same parameter
-    at most `same_period_months` apart (e.g. an echo EF equal to the MRI EF): possibly copied."""
-    modalities = settings.get("compare_modalities", ["echo", "mri"])
-    v = _distinct_values(values)
-    v = v[v["modality"].isin(modalities)].merge(_dates(tables), on=["case_id", "timepoint"])
-    pairs = v.merge(v, on=["case_id", "parameter", "value"], suffixes=("_a", "_b"))
+    """A parameter printed by two imaging modalities (`imaging_modalities`) at examinations at
+    most `same_period_months` apart: `minor` where they print the same value (two modalities
+    rarely give the same number: possibly one copied from the other), else `consistent`."""
+    e = examinations(values)
+    e = e[e["modality"].isin(settings["imaging_modalities"])].merge(_dates(tables), on=["case_id", "timepoint"])
+    pairs = e.merge(e, on=["case_id", "parameter"], suffixes=("_a", "_b"))
     pairs = pairs[pairs["modality_a"] < pairs["modality_b"]]
     apart = _months_apart(pairs["m_lo_a"], pairs["m_hi_a"], pairs["m_lo_b"], pairs["m_hi_b"])
     pairs = pairs[apart <= float(settings["same_period_months"])].assign(apart=apart)
     if pairs.empty:
         return _empty()
+    common = [a & b for a, b in zip(pairs["values_a"], pairs["values_b"], strict=True)]
+    found = pd.Series([bool(c) for c in common], index=pairs.index)
     detail = (
         pairs["modality_a"]
         + " "
         + pairs["parameter"]
         + " "
-        + pairs["value"]
+        + _shown(pairs["values_a"])
         + " at "
         + pairs["timepoint_a"]
         + " ("
         + pairs["date_a"]
         + "; "
         + pairs["source_a"]
-        + ") equals "
+        + ") and "
         + pairs["modality_b"]
         + pairs["method_b"].map(lambda m: f" ({m})" if m else "")
+        + " "
+        + _shown(pairs["values_b"])
         + " at "
         + pairs["timepoint_b"]
         + " ("
         + pairs["date_b"]
         + "; "
         + pairs["source_b"]
-        + "), "
+        + "), within "
         + fmt(pairs["apart"])
-        + " months apart at least: two modalities rarely give the same"
-        + " number (possibly one copied from the other)"
+        + " months of each other: "
+        + np.where(
+            found, "the same number (possibly one copied from the other)", "different numbers"
+        )
     )
-    return _pattern_rows(
-        "same_value_across_modalities",
-        pairs,
-        detail,
-        against=pairs["modality_a"] + " " + pairs["timepoint_a"],
+    against = (
+        pairs["modality_a"]
+        + " "
+        + pairs["timepoint_a"]
+        + pairs["method_a"].map(lambda m: f" {m}" if m else "")
     )
+    return _pattern_rows("same_value_across_modalities", pairs, found, detail, against)
 
 
 def teichholz_volume(d_mm: pd.Series) -> pd.Series:
@@ -665,7 +700,7 @@ def teichholz(values: pd.DataFrame, tables: dict, settings: dict) -> pd.DataFram
     dims = _dimensions(values)
     if dims.empty:
         return _empty()
-    v = _distinct_values(values)
+    v = _rows_of(values)
     v = v[(v["modality"] == "echo") & v["parameter"].isin(["lv_edv", "lv_esv", "lvef"])]
     rows = v.merge(dims, on=["case_id", "timepoint"])
     if rows.empty:
@@ -734,7 +769,7 @@ def dcm_criteria(values: pd.DataFrame, tables: dict, settings: dict) -> pd.DataF
     """The DCM criteria the paper restates (LVEDD, LVESD, LVEF) applied to each echo value at
     each timepoint: before the first infusion (the diagnosis) a criterion not met, or met only
     within rounding, is `minor`; afterwards no longer meeting it is recovery, not a flag."""
-    v = _distinct_values(values)
+    v = _rows_of(values)
     v = v[v["parameter"].isin(["lv_edd", "lv_esd", "lvef"]) & v["modality"].isin(["echo", "mri"])]
     rows = v.merge(_criteria(tables, settings), on=["case_id", "parameter"])
     if rows.empty:
