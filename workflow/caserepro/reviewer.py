@@ -521,8 +521,9 @@ def _shown(values: pd.Series) -> pd.Series:
 def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd.DataFrame:
     """Two timepoints at least `repeated_set_min_months` apart with at least
     `repeated_set_min_parameters` parameters of one imaging modality and method printed at both: each
-    such parameter is `minor` where at least that many of them print the same value (possibly
-    reused values or a mislabelled timepoint), else `consistent`."""
+    such parameter is `minor` where at least that many of them, and `repeated_set_min_share` of
+    them, print the same value (possibly reused values or a mislabelled timepoint), else
+    `consistent`."""
     e = examinations(values)
     e = e[e["modality"].isin(settings["imaging_modalities"])]
     e = e.merge(_dates(tables), on=["case_id", "timepoint"])
@@ -539,7 +540,10 @@ def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd
     equal = [bool(a & b) for a, b in zip(pairs["values_a"], pairs["values_b"], strict=True)]
     pairs = pairs.assign(equal=equal, shown=_shown(pairs["values_b"]))
     n_equal = pairs.groupby(visit)["equal"].transform("sum")
-    found = pairs["equal"] & (n_equal >= least)
+    share = n_equal / pairs.groupby(visit)["parameter"].transform("size")
+    found = (
+        pairs["equal"] & (n_equal >= least) & (share >= float(settings["repeated_set_min_share"]))
+    )
     listed = pairs[pairs["equal"]].assign(pv=lambda p: p["parameter"] + " " + p["shown"])
     same = listed.groupby(visit)["pv"].agg(", ".join).rename("same")
     pairs = pairs.join(same, on=visit)
@@ -608,7 +612,9 @@ def same_value_across_modalities(
     most `same_period_months` apart: `minor` where they print the same value (two modalities
     rarely give the same number: possibly one copied from the other), else `consistent`."""
     e = examinations(values)
-    e = e[e["modality"].isin(settings["imaging_modalities"])].merge(_dates(tables), on=["case_id", "timepoint"])
+    e = e[e["modality"].isin(settings["imaging_modalities"])].merge(
+        _dates(tables), on=["case_id", "timepoint"]
+    )
     pairs = e.merge(e, on=["case_id", "parameter"], suffixes=("_a", "_b"))
     pairs = pairs[pairs["modality_a"] < pairs["modality_b"]]
     apart = _months_apart(pairs["m_lo_a"], pairs["m_hi_a"], pairs["m_lo_b"], pairs["m_hi_b"])
@@ -876,3 +882,81 @@ def with_reviewer_checks(checks: pd.DataFrame, tables: dict, config: dict) -> pd
         pd.concat([mine[mine["check"] != "claim_within"], reviewer_checks(tables, config)])
     )
     return pd.concat([keep[COLUMNS], added], ignore_index=True)
+
+
+# --- for synthetic cohorts: a dimension from a volume, word claims restated from the values --
+
+
+def teichholz_dimension(volume_ml: pd.Series) -> pd.Series:
+    """The LV dimension (mm) whose Teichholz volume is `volume_ml` (bisection; the formula rises
+    with the dimension)."""
+    v = volume_ml.to_numpy(dtype="float64")
+    lo, hi = np.zeros_like(v), np.full_like(v, 200.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        low = teichholz_volume(pd.Series(mid)).to_numpy() < v
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+    return pd.Series((lo + hi) / 2, index=volume_ml.index)
+
+
+def _candidates(claims: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    """Each band claim once per band its group defines for its parameter (config order; a
+    group's only band also as below_/above_ it), numbered by `rank`."""
+    bands = band_table(thresholds)
+    base = bands[~bands["band"].str.match(r"^(below|above)_")]
+    names = base.drop_duplicates(["group", "parameter", "band"])[["group", "parameter", "band"]]
+    only = names.groupby(["group", "parameter"])["band"].transform("size") == 1
+    sides = [
+        names,
+        names[only].assign(band="below_" + names["band"]),
+        names[only].assign(band="above_" + names["band"]),
+    ]
+    options = pd.concat(sides, ignore_index=True)
+    options["rank"] = np.arange(len(options))
+    c = claims.drop(columns="band").merge(options, on=["group", "parameter"])
+    return c.assign(claim_id=c["claim_id"] + "|" + c["band"])
+
+
+def restate_word_claims(
+    claims: pd.DataFrame,
+    measurements: pd.DataFrame,
+    timepoints: pd.DataFrame,
+    cases: pd.DataFrame,
+    thresholds: dict,
+) -> pd.DataFrame:
+    """Raw claims (text) whose band and duration say what the case's values show: a band claim
+    names the first band that holds all its printed values (no band where none does); a
+    duration claim states the whole units between its timepoints (for synthetic cases)."""
+    m = measurements.assign(
+        value_num=pd.to_numeric(measurements["value"]),
+        decimals=_decimals(measurements["value"]),
+    )
+    tables = {"measurements": m, "timepoints": timepoints, "cases": cases, "claims": claims}
+    mine = _claim_groups(tables, thresholds)
+    out = claims.copy()
+    bands = mine[mine["group"] != "duration"]
+    if len(bands):
+        values = measured(tables)
+        c = _resolved_bands(_candidates(bands, thresholds), tables, thresholds)
+        c = c.merge(implied_bsa(values), on=["case_id", "timepoint", "modality"], how="left")
+        graded = _graded_values(_scaled_ends(c), values)
+        worst = _worst(graded["verdict"], graded["claim_id"])
+        c = c.assign(verdict=c["claim_id"].map(worst))
+        fits = c[c["verdict"] == "consistent"].sort_values("rank", kind="stable")
+        first = fits.assign(original=fits["claim_id"].str.partition("|")[0]).drop_duplicates(
+            "original"
+        )
+        chosen = first.set_index("original")["group"] + "." + first.set_index("original")["band"]
+        at = out["claim_id"].isin(bands["claim_id"])
+        out.loc[at, "criterion"] = out.loc[at, "claim_id"].map(chosen).to_numpy()
+    durations = mine[mine["group"] == "duration"]
+    if len(durations):
+        rows = duration_claims(durations, tables, thresholds)
+        per_unit = durations["band"].map(lambda unit: thresholds["duration"][unit]).to_numpy()
+        middle = (rows["expected_low"] + rows["expected_high"]).to_numpy() / 2 / per_unit
+        stated = pd.Series(np.maximum(1, np.rint(middle)).astype("int64").astype("str"))
+        at = out["claim_id"].isin(durations["claim_id"])
+        order = out.loc[at, "claim_id"].map(dict(zip(durations["claim_id"], stated, strict=True)))
+        out.loc[at, "stated_low"] = order.to_numpy()
+        out.loc[at, "stated_high"] = order.to_numpy()
+    return out
