@@ -960,3 +960,99 @@ def restate_word_claims(
         out.loc[at, "stated_low"] = order.to_numpy()
         out.loc[at, "stated_high"] = order.to_numpy()
     return out
+
+
+# --- for the manuscript: the claims in words, one row each ----------------------------------
+
+
+def _bound_text(low: pd.Series, high: pd.Series, unit: pd.Series) -> pd.Series:
+    """A band's ends for a reader: '30 to < 41 %', '< 10 mg/L', '>= 176 g'."""
+    lo, hi = fmt(low.fillna(np.nan)), fmt(high.fillna(np.nan))
+    both = lo + " to < " + hi + " " + unit
+    return pd.Series(
+        np.select(
+            [low.isna() | high.isna(), ~np.isfinite(low), ~np.isfinite(high)],
+            ["", "< " + hi + " " + unit, ">= " + lo + " " + unit],
+            both,
+        ),
+        index=low.index,
+    )
+
+
+def claims_in_words(audit: pd.DataFrame, tables: dict, config: dict) -> pd.DataFrame:
+    """The paper's claims in words and their verdicts, for readers: columns claim, parameter,
+    timepoint (the codebook's names), definition (band, its ends and citation keys as
+    '[@key]'), values (as printed, with the method's name), verdict."""
+    thresholds = config["thresholds"]
+    claims = _claim_groups(tables, thresholds)
+    ids = audit["detail"].str.extract(r"^\[([^\]]+)\]", expand=False)
+    rows = audit[ids.isin(claims["claim_id"]).to_numpy()].assign(claim_id=ids)
+    c = claims.merge(rows[["claim_id", "expected_low", "expected_high", "verdict"]], on="claim_id")
+    dictionary = tables["dictionary"].set_index("parameter")
+    unit = c["parameter"].map(dictionary["printed_unit"].fillna(dictionary["unit"])).fillna("")
+    cites = c["group"].map(
+        lambda g: "; ".join(
+            f"@{k}" for k in _citation(thresholds, g).split(", ") if k != "no citation"
+        )
+    )
+    band = np.where(
+        c["group"] == "duration",
+        c["stated_low"].astype("str")
+        + " "
+        + c["band"]
+        + " stated; the timepoints are "
+        + fmt(c["expected_low"])
+        + " to "
+        + fmt(c["expected_high"])
+        + " months apart",
+        "'"
+        + c["band"].str.replace("_", " ")
+        + "': "
+        + _bound_text(c["expected_low"], c["expected_high"], unit),
+    )
+    definition = band + np.where(cites != "", " [" + cites + "]", "")
+    names = tables["timepoints"].set_index(["case_id", "timepoint"])
+    label = "name" if "name" in names.columns else "label"
+    where = pd.MultiIndex.from_arrays([c["case_id"], c["timepoint"]])
+    return pd.DataFrame(
+        {
+            "claim": c["statement"],
+            "parameter": c["parameter"].map(dictionary["label"]).fillna(c["parameter"]),
+            "timepoint": names[label].reindex(where).fillna(c["timepoint"]).to_numpy(),
+            "definition": definition,
+            "values": _values_text(c, tables),
+            "verdict": c["verdict"].str.replace("_", " "),
+        }
+    ).reset_index(drop=True)
+
+
+def _values_text(c: pd.DataFrame, tables: dict) -> pd.Series:
+    """Each claim's printed values at its timepoint ('48 (endocardial volume); 53 (blood
+    volume)'; a duration claim: its two timepoints' dates)."""
+    values = measured(tables)
+    methods = tables["methods"].set_index("method")
+    named = methods["name"] if "name" in methods.columns else methods["label"]
+    keys = ["case_id", "timepoint", "modality", "parameter"]
+    v = c[["claim_id", *keys]].merge(values, on=keys)
+    shown = (
+        v["qualifier"].fillna("").map(lambda q: f"{q} " if q else "")
+        + v["value"].astype("str")
+        + v["method"].map(named).fillna("").map(lambda m: f" ({m})" if m else "")
+    )
+    joined = (
+        v.assign(shown=shown)
+        .drop_duplicates(["claim_id", "shown"])
+        .groupby("claim_id")["shown"]
+        .agg("; ".join)
+    )
+    dates = tables["timepoints"].set_index(["case_id", "timepoint"])["date"]
+    span = (
+        dates.reindex(pd.MultiIndex.from_arrays([c["case_id"], c["from_timepoint"]]))
+        .fillna("?")
+        .to_numpy()
+        + " to "
+        + dates.reindex(pd.MultiIndex.from_arrays([c["case_id"], c["timepoint"]]))
+        .fillna("?")
+        .to_numpy()
+    )
+    return pd.Series(np.where(c["group"] == "duration", span, c["claim_id"].map(joined).fillna("")))
