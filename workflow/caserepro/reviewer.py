@@ -48,6 +48,8 @@ CHECKS = (
     "teichholz_lvef",
     "dcm_criteria",
 )
+#: Decimals of expected_low / expected_high in the output (as `caserepro.audit.ROUND`).
+ROUND = 4
 #: Centimetres per millimetre (Teichholz's formula takes the dimension in cm).
 CM_PER_MM = 0.1
 
@@ -68,6 +70,8 @@ def _frame(rows: dict[str, object], n: int) -> pd.DataFrame:
             np.full(n, np.nan, dtype=object) if given is None else np.asarray(given, dtype=object)
         )
         out[c] = pd.Series(cells).astype("float64" if "expected" in c else "str")
+        if "expected" in c:  # as the engine writes them (caserepro.audit.ROUND decimals)
+            out[c] = out[c].round(ROUND)
     return pd.DataFrame(out)
 
 
