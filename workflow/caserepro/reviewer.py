@@ -502,24 +502,52 @@ def _rows_of(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def examinations(values: pd.DataFrame) -> pd.DataFrame:
-    """One row per case, timepoint, modality, method and parameter: its distinct printed values
-    (`values`, a frozenset of texts), their hull (lo, hi) and every source that prints one."""
+    """One row per case, timepoint, modality, method and parameter (`exam`, a number): its
+    distinct printed values (`shown`, '20/30' in numeric order), their hull (lo, hi) and every
+    source that prints one ('; '-joined, sorted)."""
     keys = ["case_id", "timepoint", "modality", "method", "parameter"]
-    return (
-        _rows_of(values)
-        .groupby(keys, as_index=False, sort=True)
-        .agg(
-            values=("value", frozenset),
-            lo=("lo", "min"),
-            hi=("hi", "max"),
-            source=("source", lambda s: "; ".join(sorted(set(s)))),
-        )
+    rows = _rows_of(values)
+    exam = rows.groupby(keys, sort=True).ngroup().to_numpy()
+    rows = rows.assign(exam=exam)
+    e = rows.groupby("exam", sort=True).agg(
+        **{k: (k, "first") for k in keys}, lo=("lo", "min"), hi=("hi", "max")
     )
+    distinct = rows.sort_values(["exam", "lo"], kind="stable").drop_duplicates(["exam", "value"])
+    sources = rows.drop_duplicates(["exam", "source"]).sort_values(["exam", "source"])
+    e["shown"] = _joined(distinct["exam"], distinct["value"], "/")
+    e["source"] = _joined(sources["exam"], sources["source"], "; ")
+    return e.reset_index()
 
 
-def _shown(values: pd.Series) -> pd.Series:
-    """Sets of printed values as text ('135', '20/30'), in numeric order."""
-    return values.map(lambda v: "/".join(sorted(v, key=float)))
+def _joined(key: pd.Series, texts: pd.Series, sep: str) -> pd.Series:
+    """The texts of each key joined by `sep`, in row order (column by column: a key has few)."""
+    place = key.groupby(key.to_numpy()).cumcount().to_numpy()
+    wide = pd.DataFrame(
+        {"key": key.to_numpy(), "place": place, "text": texts.astype("str").to_numpy()}
+    )
+    wide = wide.pivot(index="key", columns="place", values="text")
+    out = wide[0].astype("str")
+    for column in wide.columns[1:]:
+        more = wide[column]
+        out = out + pd.Series(np.where(more.notna(), sep + more.fillna(""), ""), index=out.index)
+    return out
+
+
+def _shared_value(pairs: pd.DataFrame, values: pd.DataFrame) -> pd.Series:
+    """Whether the two examinations of each pair (exam_a, exam_b) print a value in common."""
+    keys = ["case_id", "timepoint", "modality", "method", "parameter"]
+    rows = _rows_of(values)
+    rows = rows.assign(exam=rows.groupby(keys, sort=True).ngroup().to_numpy())
+    d = rows.drop_duplicates(["exam", "value"])[["exam", "case_id", "parameter", "value"]]
+    both = d.merge(d, on=["case_id", "parameter", "value"], suffixes=("_a", "_b"))
+    shared = both[["exam_a", "exam_b"]].drop_duplicates().assign(_shared=True)
+    found = pairs[["exam_a", "exam_b"]].merge(shared, on=["exam_a", "exam_b"], how="left")
+    return pd.Series(found["_shared"].fillna(False).to_numpy(dtype=bool), index=pairs.index)
+
+
+def _suffix(texts: pd.Series, before: str, after: str = "") -> pd.Series:
+    """before + text + after where the text is not empty, else '' (a method after a modality)."""
+    return pd.Series(np.where(texts != "", before + texts + after, ""), index=texts.index)
 
 
 def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd.DataFrame:
@@ -541,8 +569,7 @@ def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd
     pairs = pairs[pairs.groupby(visit)["parameter"].transform("size") >= least]
     if pairs.empty:
         return _empty()
-    equal = [bool(a & b) for a, b in zip(pairs["values_a"], pairs["values_b"], strict=True)]
-    pairs = pairs.assign(equal=equal, shown=_shown(pairs["values_b"]))
+    pairs = pairs.assign(equal=_shared_value(pairs, values), shown=pairs["shown_b"])
     n_equal = pairs.groupby(visit)["equal"].transform("sum")
     share = n_equal / pairs.groupby(visit)["parameter"].transform("size")
     found = (
@@ -553,7 +580,7 @@ def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd
     pairs = pairs.join(same, on=visit)
     where = (
         pairs["modality"]
-        + pairs["method"].map(lambda m: f", {m}" if m else "")
+        + _suffix(pairs["method"], ", ")
         + ") at "
         + pairs["timepoint_a"]
         + " ("
@@ -595,7 +622,7 @@ def _pattern_rows(
             "parameter": rows["parameter"],
             "timepoint": rows["timepoint_b"],
             "source": rows["source_b"],
-            "reported": _shown(rows["values_b"]),
+            "reported": rows["shown_b"],
             "expected_low": rows["lo_a"],
             "expected_high": rows["hi_a"],
             "verdict": np.where(found, "minor", "consistent"),
@@ -625,14 +652,13 @@ def same_value_across_modalities(
     pairs = pairs[apart <= float(settings["same_period_months"])].assign(apart=apart)
     if pairs.empty:
         return _empty()
-    common = [a & b for a, b in zip(pairs["values_a"], pairs["values_b"], strict=True)]
-    found = pd.Series([bool(c) for c in common], index=pairs.index)
+    found = _shared_value(pairs, values)
     detail = (
         pairs["modality_a"]
         + " "
         + pairs["parameter"]
         + " "
-        + _shown(pairs["values_a"])
+        + pairs["shown_a"]
         + " at "
         + pairs["timepoint_a"]
         + " ("
@@ -641,9 +667,9 @@ def same_value_across_modalities(
         + pairs["source_a"]
         + ") and "
         + pairs["modality_b"]
-        + pairs["method_b"].map(lambda m: f" ({m})" if m else "")
+        + _suffix(pairs["method_b"], " (", ")")
         + " "
-        + _shown(pairs["values_b"])
+        + pairs["shown_b"]
         + " at "
         + pairs["timepoint_b"]
         + " ("
@@ -657,12 +683,7 @@ def same_value_across_modalities(
             found, "the same number (possibly one copied from the other)", "different numbers"
         )
     )
-    against = (
-        pairs["modality_a"]
-        + " "
-        + pairs["timepoint_a"]
-        + pairs["method_a"].map(lambda m: f" {m}" if m else "")
-    )
+    against = pairs["modality_a"] + " " + pairs["timepoint_a"] + _suffix(pairs["method_a"], " ")
     return _pattern_rows("same_value_across_modalities", pairs, found, detail, against)
 
 
