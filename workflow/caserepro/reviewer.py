@@ -76,12 +76,12 @@ def _frame(rows: dict[str, object], n: int) -> pd.DataFrame:
 
 
 def fmt(values: pd.Series) -> pd.Series:
-    """Numbers for a detail text: up to four decimals, no trailing zeros ('inf' for infinity)."""
-    return pd.Series(
-        [f"{v:.4f}".rstrip("0").rstrip(".") if np.isfinite(v) else str(v) for v in values],
-        index=values.index,
-        dtype="str",
-    )
+    """Numbers for a detail text: up to four decimals, no trailing zeros ('inf' for infinity);
+    each distinct number is formatted once."""
+    codes, distinct = pd.factorize(np.round(np.asarray(values, dtype="float64"), ROUND))
+    words = [f"{v:.4f}".rstrip("0").rstrip(".") if np.isfinite(v) else str(v) for v in distinct]
+    texts = np.append(np.array(words, dtype=object), "nan")[codes]
+    return pd.Series(texts, index=values.index, dtype="str")
 
 
 def measured(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -533,15 +533,22 @@ def _joined(key: pd.Series, texts: pd.Series, sep: str) -> pd.Series:
     return out
 
 
-def _shared_value(pairs: pd.DataFrame, values: pd.DataFrame) -> pd.Series:
-    """Whether the two examinations of each pair (exam_a, exam_b) print a value in common."""
+def shared_values(values: pd.DataFrame) -> pd.DataFrame:
+    """The pairs of examinations (numbered as `examinations` numbers them: exam_a, exam_b) of a
+    case and parameter that print a value in common."""
     keys = ["case_id", "timepoint", "modality", "method", "parameter"]
     rows = _rows_of(values)
     rows = rows.assign(exam=rows.groupby(keys, sort=True).ngroup().to_numpy())
     d = rows.drop_duplicates(["exam", "value"])[["exam", "case_id", "parameter", "value"]]
     both = d.merge(d, on=["case_id", "parameter", "value"], suffixes=("_a", "_b"))
-    shared = both[["exam_a", "exam_b"]].drop_duplicates().assign(_shared=True)
-    found = pairs[["exam_a", "exam_b"]].merge(shared, on=["exam_a", "exam_b"], how="left")
+    return both[["exam_a", "exam_b"]].drop_duplicates()
+
+
+def _shared_value(pairs: pd.DataFrame, shared: pd.DataFrame) -> pd.Series:
+    """Whether the two examinations of each pair (exam_a, exam_b) print a value in common."""
+    found = pairs[["exam_a", "exam_b"]].merge(
+        shared.assign(_shared=True), on=["exam_a", "exam_b"], how="left"
+    )
     return pd.Series(found["_shared"].fillna(False).to_numpy(dtype=bool), index=pairs.index)
 
 
@@ -550,13 +557,15 @@ def _suffix(texts: pd.Series, before: str, after: str = "") -> pd.Series:
     return pd.Series(np.where(texts != "", before + texts + after, ""), index=texts.index)
 
 
-def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd.DataFrame:
+def repeated_value_set(
+    values: pd.DataFrame, tables: dict, settings: dict, found: tuple | None = None
+) -> pd.DataFrame:
     """Two timepoints at least `repeated_set_min_months` apart with at least
     `repeated_set_min_parameters` parameters of one imaging modality and method printed at both: each
     such parameter is `minor` where at least that many of them, and `repeated_set_min_share` of
     them, print the same value (possibly reused values or a mislabelled timepoint), else
     `consistent`."""
-    e = examinations(values)
+    e, shared = found or (examinations(values), shared_values(values))
     e = e[e["modality"].isin(settings["imaging_modalities"])]
     e = e.merge(_dates(tables), on=["case_id", "timepoint"])
     keys = ["case_id", "modality", "method", "parameter"]
@@ -569,7 +578,7 @@ def repeated_value_set(values: pd.DataFrame, tables: dict, settings: dict) -> pd
     pairs = pairs[pairs.groupby(visit)["parameter"].transform("size") >= least]
     if pairs.empty:
         return _empty()
-    pairs = pairs.assign(equal=_shared_value(pairs, values), shown=pairs["shown_b"])
+    pairs = pairs.assign(equal=_shared_value(pairs, shared), shown=pairs["shown_b"])
     n_equal = pairs.groupby(visit)["equal"].transform("sum")
     share = n_equal / pairs.groupby(visit)["parameter"].transform("size")
     found = (
@@ -637,12 +646,12 @@ def _pattern_rows(
 
 
 def same_value_across_modalities(
-    values: pd.DataFrame, tables: dict, settings: dict
+    values: pd.DataFrame, tables: dict, settings: dict, found: tuple | None = None
 ) -> pd.DataFrame:
     """A parameter printed by two imaging modalities (`imaging_modalities`) at examinations at
     most `same_period_months` apart: `minor` where they print the same value (two modalities
     rarely give the same number: possibly one copied from the other), else `consistent`."""
-    e = examinations(values)
+    e, shared = found or (examinations(values), shared_values(values))
     e = e[e["modality"].isin(settings["imaging_modalities"])].merge(
         _dates(tables), on=["case_id", "timepoint"]
     )
@@ -652,7 +661,7 @@ def same_value_across_modalities(
     pairs = pairs[apart <= float(settings["same_period_months"])].assign(apart=apart)
     if pairs.empty:
         return _empty()
-    found = _shared_value(pairs, values)
+    found = _shared_value(pairs, shared)
     detail = (
         pairs["modality_a"]
         + " "
@@ -866,9 +875,10 @@ def reviewer_checks(tables: dict[str, pd.DataFrame], config: dict) -> pd.DataFra
     thresholds = config["thresholds"]
     values = measured(tables)
     settings = thresholds["reviewer"]
+    found = (examinations(values), shared_values(values))  # computed once for both patterns
     parts = [
-        repeated_value_set(values, tables, settings),
-        same_value_across_modalities(values, tables, settings),
+        repeated_value_set(values, tables, settings, found),
+        same_value_across_modalities(values, tables, settings, found),
         teichholz(values, tables, settings),
         dcm_criteria(values, tables, thresholds["dcm_criteria"]),
     ]
