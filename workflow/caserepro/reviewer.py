@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from caserepro.intervals import Interval, ejection_fraction, month_span, printed
+from caserepro.intervals import Interval, month_span, printed
 
 #: The columns of results/audit/consistency.csv (as `caserepro.audit.COLUMNS`).
 COLUMNS = [
@@ -694,6 +694,11 @@ def same_value_across_modalities(
     )
     against = pairs["modality_a"] + " " + pairs["timepoint_a"] + _suffix(pairs["method_a"], " ")
     return _pattern_rows("same_value_across_modalities", pairs, found, detail, against)
+
+
+def ejection_fraction(edv: Interval, esv: Interval) -> Interval:
+    """EF (%) = (EDV - ESV) / EDV x 100, which falls with ESV and rises with EDV (both > 0)."""
+    return Interval((edv.lo - esv.hi) / edv.lo * 100, (edv.hi - esv.lo) / edv.hi * 100)
 
 
 def teichholz_volume(d_mm: pd.Series) -> pd.Series:
