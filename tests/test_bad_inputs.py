@@ -78,6 +78,19 @@ def duplicate_row(raw: Path, table: str, where: dict[str, str]) -> int:
     return i + 3
 
 
+def append_row(raw: Path, table: str, cells: dict[str, str]) -> int:
+    """Append a row (cells by column, others blank); return its line."""
+    header, rows = _rows(raw, table)
+    _write_rows(raw, table, header, [*rows, [cells.get(c, "") for c in header]])
+    return len(rows) + 2
+
+
+def fill_new_column(raw: Path, table: str, where: dict[str, str], column: str, value: str) -> int:
+    """Add an optional column, blank, and fill it in the row matching `where`; return its line."""
+    add_column(raw, table, column, "")
+    return set_cell(raw, table, where, column, value)
+
+
 def add_column(raw: Path, table: str, column: str, value: str) -> int:
     """Append a column (same value in every row); the header is line 1."""
     header, rows = _rows(raw, table)
@@ -263,16 +276,16 @@ CORPUS: list[Variant] = [
     _v(
         "wrong unit",
         M,
-        lambda r: set_cell(r, M, NT_V1, "unit", "ng/L"),
+        lambda r: set_cell(r, M, NT_V1, "unit", "mmol/L"),
         "unit",
-        "unit is the data dictionary's unit for the parameter",
+        "unit is the data dictionary's unit for the parameter or converts to it",
     ),
     _v(
-        "unit in the wrong case",
+        "unit in the wrong case (ML is megalitres)",
         M,
-        lambda r: set_cell(r, M, EDV_V1, "unit", "ml"),
-        "unit",
-        "unit is the data dictionary's unit for the parameter",
+        lambda r: set_cell(r, M, EDV_V1, "unit", "ML"),
+        "value",
+        "value lies in the data dictionary's plausible range",
     ),
     _v("missing unit", M, lambda r: set_cell(r, M, EDV_V1, "unit", ""), "unit", "is not blank"),
     # measurements.csv: cross-field rules
@@ -348,7 +361,7 @@ CORPUS: list[Variant] = [
         M,
         lambda r: set_cell(r, M, EDV_V1, "modality", "echocardiography"),
         "modality",
-        "is one of the allowed values",
+        "modality is in modalities.csv",
     ),
     _v(
         "unknown method",
@@ -362,7 +375,7 @@ CORPUS: list[Variant] = [
         M,
         lambda r: set_cell(r, M, HR_V1, "qualifier", "about"),
         "qualifier",
-        "is one of the allowed values",
+        "qualifier is in qualifiers.csv",
     ),
     _v(
         "case id missing from cases.csv",
@@ -516,10 +529,10 @@ CORPUS: list[Variant] = [
         "is at most 4",
     ),
     _v(
-        "admission blank",
+        "sex blank",
         C,
-        lambda r: set_cell(r, C, CASE, "admission", ""),
-        "admission",
+        lambda r: set_cell(r, C, CASE, "sex", ""),
+        "sex",
         "is not blank",
     ),
     _v("duplicated case", C, lambda r: duplicate_row(r, C, CASE), "case_id", "is unique"),
@@ -663,7 +676,7 @@ CORPUS: list[Variant] = [
         "table row numbered twice",
         "table_layout",
         lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "3"}, "row", "2"),
-        "table+row",
+        "case_id+table+row",
         "is not a duplicate",
     ),
     # formulas.csv (the audit's identities; their units are checked when the audit loads them)
@@ -687,6 +700,141 @@ CORPUS: list[Variant] = [
         lambda r: duplicate_row(r, "formulas", {"check": "sv_from_volumes"}),
         "check",
         "is unique",
+    ),
+    _v(
+        "table row that shows no value",
+        "table_layout",
+        lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "2"}, "source", "Table 9"),
+        "parameter+source",
+        "row shows at least one value",
+    ),
+    _v(
+        "two table rows showing the same values",
+        "table_layout",
+        lambda r: set_cell(r, "table_layout", {"table": "table2", "row": "2"}, "parameter", "lvef"),
+        "parameter+source",
+        "no cell of the row holds two values",
+    ),
+    _v(
+        "table layout of an unknown case",
+        "table_layout",
+        lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "2"}, "case_id", "X-1"),
+        "case_id",
+        "case_id is blank (every case) or in cases.csv",
+    ),
+    # paper_tables.csv, modalities.csv, qualifiers.csv, reference_ranges.csv
+    _v(
+        "heading of a table the layout does not have",
+        "paper_tables",
+        lambda r: set_cell(r, "paper_tables", {"table": "table2"}, "table", "table3"),
+        "table",
+        "table is in table_layout.csv",
+    ),
+    _v(
+        "change column neither yes nor no",
+        "paper_tables",
+        lambda r: set_cell(r, "paper_tables", {"table": "table2"}, "change", "true"),
+        "change",
+        "is one of the allowed values",
+    ),
+    _v(
+        "modality listed twice",
+        "modalities",
+        lambda r: duplicate_row(r, "modalities", {"modality": "echo"}),
+        "modality",
+        "is unique",
+    ),
+    _v(
+        "qualifier with an unknown meaning",
+        "qualifiers",
+        lambda r: set_cell(r, "qualifiers", {"qualifier": "more than"}, "means", "above"),
+        "means",
+        "is one of the allowed values",
+    ),
+    _v(
+        "reference range in a unit that does not convert",
+        "reference_ranges",
+        lambda r: append_row(
+            r,
+            "reference_ranges",
+            {
+                "case_id": "LAT2026-01",
+                "parameter": "crp",
+                "high": "5",
+                "unit": "mmol/L",
+                "source": "Table 3",
+            },
+        ),
+        "unit",
+        "unit is the data dictionary's unit for the parameter or converts to it",
+    ),
+    _v(
+        "reference range with low above high",
+        "reference_ranges",
+        lambda r: append_row(
+            r,
+            "reference_ranges",
+            {
+                "case_id": "LAT2026-01",
+                "parameter": "crp",
+                "low": "5",
+                "high": "1",
+                "unit": "mg/L",
+                "source": "Table 3",
+            },
+        ),
+        "low+high",
+        "a reference range has a low or a high end, low below high",
+    ),
+    _v(
+        "claim citing a reference range the paper does not print",
+        "claims",
+        lambda r: set_cell(
+            r, "claims", {"claim_id": "sv_within_normal"}, "criterion", "reference_range"
+        ),
+        "criterion",
+        "criterion 'reference_range' has a row in reference_ranges.csv",
+    ),
+    _v(
+        "intervention at a timepoint the case does not have",
+        "interventions",
+        lambda r: append_row(
+            r,
+            "interventions",
+            {
+                "case_id": "LAT2026-01",
+                "intervention": "1",
+                "timepoint": "visit9",
+                "name": "Furosemide",
+                "source": "Treatment",
+            },
+        ),
+        "timepoint",
+        "timepoint is in timepoints.csv for this case",
+    ),
+    # new measurement and timepoint rules
+    _v(
+        "range whose high end is below its low end",
+        M,
+        lambda r: fill_new_column(r, M, HR_V1, "value_high", "60"),
+        "value_high",
+        "value_high lies in the plausible range and is not below value",
+    ),
+    _v(
+        "offset without the timepoint it counts from",
+        "timepoints",
+        lambda r: fill_new_column(
+            r, "timepoints", {"timepoint": "echo_followup"}, "offset_months", "-3"
+        ),
+        "offset_months+offset+relative_to",
+        "an offset names the timepoint it counts from",
+    ),
+    _v(
+        "timepoint with no place in time",
+        "timepoints",
+        lambda r: set_cell(r, "timepoints", {"timepoint": "echo_followup"}, "date", ""),
+        "date+offset_months+relative_to+order",
+        "timepoint has a place in time",
     ),
 ]
 
@@ -779,7 +927,7 @@ def test_every_problem_is_reported_in_one_run(tmp_path: Path):
     shutil.copytree(RAW_DIR, raw)
     mistakes = {
         (f"{SHOWN}/measurements.csv", set_cell(raw, M, ESV_V1, "value", "261"), "value"),
-        (f"{SHOWN}/measurements.csv", set_cell(raw, M, NT_V1, "unit", "ng/L"), "unit"),
+        (f"{SHOWN}/measurements.csv", set_cell(raw, M, NT_V1, "unit", "mmol/L"), "unit"),
         (f"{SHOWN}/measurements.csv", set_cell(raw, M, HR_V1, "value", "NA"), "value"),
         (f"{SHOWN}/cases.csv", set_cell(raw, C, CASE, "sex", "M"), "sex"),
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import second_case
 from caserepro import paths
 from caserepro.manuscript import QUARTO_ENV, generated_files
 from conftest import EXPECTED, copy_repo, run_snakemake
@@ -99,3 +100,26 @@ def test_a_run_without_quarto_leaves_a_one_line_note_and_every_input_of_the_manu
     assert not paths.manuscript_output_dir(results).joinpath("index.html").exists()  # not stale
     for name in generated_files():
         assert (paths.manuscript_inputs_dir(results) / name).is_file(), name
+
+
+def test_a_series_run_gives_each_case_the_table_files_of_its_own_run(tmp_path):
+    """The paper's case with a second case, through snakemake: the table names come from the
+    layout; each case's files are byte-identical to those of the case run alone."""
+    root = copy_repo(tmp_path / "repo")
+    series = second_case.write_merged(root / "data" / "raw", tmp_path / "series")
+    alone = second_case.write_alone(root / "data" / "raw", tmp_path / "second")
+    runs = {"series": series, "paper": root / "data" / "raw", "second": alone}
+    for name, raw in runs.items():
+        results = tmp_path / "results" / name
+        run_snakemake(root, "--config", f"raw_dir={raw}", f"results_dir={results}", "--", "tables")
+    out = tmp_path / "results"
+    for suffix in ("csv", "md"):
+        own = {
+            f"LAT2026-01/table1.{suffix}": out / "paper" / "tables" / f"table1.{suffix}",
+            f"table2.{suffix}": out / "paper" / "tables" / f"table2.{suffix}",
+            f"{second_case.CASE}/table1.{suffix}": out / "second" / "tables" / f"table1.{suffix}",
+        }
+        for in_series, alone_file in own.items():
+            assert (out / "series" / "tables" / in_series).read_bytes() == alone_file.read_bytes()
+    assert read(out / "paper" / "tables" / "table1.csv") == read(EXPECTED / "table1.csv")
+    assert read(out / "second" / "tables" / "table1.csv") == second_case.EXPECTED_TABLE1

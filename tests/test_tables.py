@@ -7,11 +7,13 @@ import shutil
 
 import pandas as pd
 import pytest
+import second_case
 from caserepro.formatting import format_printed
 from caserepro.markup import markdown_text
-from caserepro.tables import table1, table2
+from caserepro.paths import layout_tables, paper_table_outputs
+from caserepro.tables import TableError, build_table, layout_of, table1, table2, table_keys
 from caserepro.validate import load_raw
-from conftest import EXPECTED, RAW_DIR, edit_measurement
+from conftest import EXPECTED, RAW_DIR, REPO, edit_measurement
 
 
 def expected_rows(name: str) -> list[list[str]]:
@@ -72,3 +74,84 @@ def test_markdown_fragment_holds_every_cell(tables):
     assert markdown.splitlines()[1] == "|:---|:---|:---|:---|:---|:---|"
     for row in grid.body:
         assert "| " + " | ".join(markdown_text(c) for c in row) + " |" in markdown
+
+
+# --- tables from the layout alone, per case; a case series is the sum of its cases -------------
+
+
+def test_a_case_with_one_table_of_its_own_name_and_timing_relative_to_a_timepoint(tmp_path):
+    alone = load_raw(second_case.write_alone(RAW_DIR, tmp_path / "second"))
+    grid = build_table(alone, "table1", second_case.CASE)
+    assert grid_rows(grid) == second_case.EXPECTED_TABLE1
+
+
+def test_the_series_gives_each_case_the_table_it_gets_alone(tmp_path, tables):
+    merged = load_raw(second_case.write_merged(RAW_DIR, tmp_path / "series"))
+    alone = load_raw(second_case.write_alone(RAW_DIR, tmp_path / "second"))
+    for name in ("table1", "table2"):
+        assert grid_rows(build_table(merged, name, "LAT2026-01")) == expected_rows(name)
+        assert build_table(merged, name, "LAT2026-01") == build_table(tables, name, "LAT2026-01")
+    assert build_table(merged, "table1", second_case.CASE) == build_table(
+        alone, "table1", second_case.CASE
+    )
+    assert grid_rows(build_table(merged, "table1", second_case.CASE)) == (
+        second_case.EXPECTED_TABLE1
+    )
+
+
+def test_tables_of_a_series_that_share_a_name_get_a_folder_per_case(tmp_path):
+    series = second_case.write_merged(RAW_DIR, tmp_path / "series")
+    files = paper_table_outputs("results", layout_tables(series))
+    assert {key: f["csv"].as_posix() for key, f in files.items()} == {
+        ("LAT2026-01", "table1"): "results/tables/LAT2026-01/table1.csv",
+        ("LAT2026-01", "table2"): "results/tables/table2.csv",
+        (second_case.CASE, "table1"): f"results/tables/{second_case.CASE}/table1.csv",
+    }
+    alone = paper_table_outputs("results", layout_tables(RAW_DIR))
+    assert [f["csv"].as_posix() for f in alone.values()] == [
+        "results/tables/table1.csv",
+        "results/tables/table2.csv",
+    ]
+
+
+def test_a_value_in_another_unit_is_printed_as_the_paper_prints_it_and_converted(tmp_path):
+    alone = load_raw(second_case.write_alone(RAW_DIR, tmp_path / "second"))
+    m = alone["measurements"].set_index("parameter")
+    assert m.loc["lv_edd", ["value", "unit_given", "unit", "value_num", "scale"]].tolist() == [
+        "6.1",
+        "cm",
+        "mm",
+        61.0,
+        10.0,
+    ]
+
+
+def test_a_layout_row_that_matches_no_value_is_an_error_not_a_blank_row(tables):
+    layout = tables["table_layout"].copy()
+    layout.loc[layout["parameter"] == "heart_rate", "source"] = "Table 9"
+    with pytest.raises(TableError, match="Heart rate, bpm"):
+        build_table(tables | {"table_layout": layout}, "table1", "LAT2026-01")
+
+
+def test_a_value_landing_in_two_cells_is_an_error(tables):
+    layout = tables["table_layout"].copy()
+    layout.loc[(layout["table"] == "table1") & (layout["row"] == 2), "modality"] = pd.NA
+    extra = tables["measurements"].iloc[[0]].assign(modality="ecg")  # a second heart rate
+    measurements = pd.concat([tables["measurements"], extra], ignore_index=True)
+    with pytest.raises(TableError, match="two values"):
+        build_table(
+            tables | {"table_layout": layout, "measurements": measurements}, "table1", "LAT2026-01"
+        )
+
+
+WANG = REPO / "examples" / "wang2021" / "raw"
+
+
+@pytest.mark.skipif(not WANG.exists(), reason="examples/wang2021 is not in this checkout")
+def test_the_two_real_papers_together_give_each_the_tables_it_gets_alone(tmp_path, tables):
+    merged = load_raw(second_case.write_merged(RAW_DIR, tmp_path / "series", WANG))
+    wang = load_raw(WANG)
+    for case_id, name in table_keys(layout_of(wang)):
+        assert build_table(merged, name, case_id) == build_table(wang, name, case_id)
+    for name in ("table1", "table2"):
+        assert grid_rows(build_table(merged, name, "LAT2026-01")) == expected_rows(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 #: Longest value shown in a report line; longer values are cut with an ellipsis.
@@ -32,10 +33,12 @@ class Problem:
 class RawDataError(Exception):
     """Raised when raw data break the schema; carries every problem found, not only the first."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], folder: str | None = None):
         self.problems = sorted(
             problems, key=lambda p: (p.file, p.line if p.line is not None else 0, p.column or "")
         )
+        folders = sorted({os.path.dirname(p.file) for p in self.problems})
+        self.folder = folder or (folders[0] if len(folders) == 1 and folders[0] else None)
         super().__init__(self.report())
 
     def report(self) -> str:
@@ -44,6 +47,7 @@ class RawDataError(Exception):
         lines += [f"  - {p}" for p in self.problems]
         lines += [
             "",
-            f"{len(self.problems)} problem(s). Fix data/raw (an explicit commit) and rerun.",
+            f"{len(self.problems)} problem(s). Fix {self.folder or 'the raw tables'} "
+            "(an explicit commit) and rerun.",
         ]
         return "\n".join(lines)

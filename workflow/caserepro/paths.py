@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 #: Raw tables, transcribed by hand from the paper; the pipeline only reads them.
@@ -16,9 +17,26 @@ RAW_TABLES: tuple[str, ...] = (
     "table_layout",
     "checks",
     "formulas",
+    "paper_tables",
+    "modalities",
+    "qualifiers",
+    "reference_ranges",
+    "interventions",
 )
 
-#: The paper's tables that the pipeline reproduces.
+#: Tables a case report need not have: an absent file or a header alone means none.
+OPTIONAL_TABLES: tuple[str, ...] = (
+    "infusions",
+    "claims",
+    "methods",
+    "table_layout",
+    "paper_tables",
+    "reference_ranges",
+    "interventions",
+)
+
+#: The tables of the mission's paper that its manuscript includes (any raw folder's tables come
+#: from its table_layout.csv: see `paper_table_keys`).
 PAPER_TABLES: tuple[str, ...] = ("table1", "table2")
 
 
@@ -32,6 +50,12 @@ def raw_files(raw_dir: str | Path) -> dict[str, Path]:
     return {table: raw_file(raw_dir, table) for table in RAW_TABLES}
 
 
+def raw_inputs(raw_dir: str | Path) -> dict[str, Path]:
+    """The raw CSV files of a run that exist (validation reports a required one that does not,
+    with every other problem, rather than Snakemake stopping before it at the first)."""
+    return {table: path for table, path in raw_files(raw_dir).items() if path.exists()}
+
+
 def validated_file(results_dir: str | Path, table: str) -> Path:
     """The validated, typed copy of one raw table."""
     return Path(results_dir) / "validated" / f"{table}.parquet"
@@ -42,9 +66,51 @@ def validated_files(results_dir: str | Path) -> dict[str, Path]:
     return {table: validated_file(results_dir, table) for table in RAW_TABLES}
 
 
-def paper_table_file(results_dir: str | Path, table: str, suffix: str) -> Path:
-    """A reproduced paper table (`csv`) or its Markdown fragment (`md`)."""
-    return Path(results_dir) / "tables" / f"{table}.{suffix}"
+def paper_table_file(
+    results_dir: str | Path, table: str, suffix: str, case_id: str | None = None
+) -> Path:
+    """A reproduced paper table (`csv`) or its Markdown fragment (`md`); in a folder of its
+    case when tables of several cases share the name (see `paper_table_outputs`)."""
+    folder = Path(results_dir) / "tables"
+    return (folder / case_id if case_id else folder) / f"{table}.{suffix}"
+
+
+def layout_tables(raw_dir: str | Path) -> list[tuple[str | None, str]]:
+    """The (case_id or None, table) pairs that table_layout.csv defines, in file order; none if
+    the file is absent or unreadable (validation then says why). Read while Snakemake builds its
+    job graph, so with the csv module alone."""
+    path = raw_file(raw_dir, "table_layout")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle, skipinitialspace=True))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    pairs = []
+    for row in rows:
+        table = (row.get("table") or "").strip()
+        if not table:
+            continue
+        pairs.append(((row.get("case_id") or "").strip() or None, table))
+    return list(dict.fromkeys(pairs))
+
+
+def paper_table_outputs(
+    results_dir: str | Path, pairs: list[tuple[str | None, str]]
+) -> dict[tuple[str | None, str], dict[str, Path]]:
+    """The CSV and Markdown file of each (case_id, table): `tables/<table>.<suffix>` when one
+    case (or every case, case_id blank) has a table of that name, else under `tables/<case_id>/`."""
+    cases_of = {}
+    for case_id, table in pairs:
+        cases_of.setdefault(table, []).append(case_id)
+    return {
+        (case_id, table): {
+            suffix: paper_table_file(
+                results_dir, table, suffix, case_id if len(cases_of[table]) > 1 else None
+            )
+            for suffix in ("csv", "md")
+        }
+        for case_id, table in pairs
+    }
 
 
 def metrics_dir(results_dir: str | Path) -> Path:

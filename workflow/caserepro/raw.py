@@ -158,7 +158,13 @@ def _header_problems(header: list[str], name: str) -> list[Problem]:
     ]
 
 
-def _read_carefully(data: bytes, name: str) -> pd.DataFrame:
+def empty_coded(header: list[str]) -> pd.DataFrame:
+    """A table with these columns and no row, every column categorical like `_coded`'s."""
+    empty = pd.CategoricalDtype(pd.Index([], dtype="str"))
+    return pd.DataFrame({c: pd.Categorical([], dtype=empty) for c in header})
+
+
+def _read_carefully(data: bytes, name: str, allow_empty: bool = False) -> pd.DataFrame:
     """The raw table of `data` (its byte-order mark removed), checking every way it can be malformed
     in order (encoding, emptiness, header, shape); RawDataError naming the first kind found."""
     # Decoding checks the whole file is UTF-8; the text itself is only read for the header and
@@ -183,6 +189,8 @@ def _read_carefully(data: bytes, name: str) -> pd.DataFrame:
         table = _parse(data, header)
     except pa.ArrowInvalid:
         raise RawDataError(_ragged_rows(text, header, name)) from None
+    if table.num_rows == 0 and allow_empty:
+        return empty_coded(header)
     if table.num_rows == 0:
         raise RawDataError(
             [Problem(name, FIRST_DATA_LINE, None, "file has at least one data row", "header only")]
@@ -282,13 +290,16 @@ class RawTable:
         return self.coded.astype(dict.fromkeys(self.coded.columns, "str"))
 
 
-def read_raw_table(path: str | Path, name: str | None = None) -> RawTable:
-    """Read one raw table; raise RawDataError if malformed."""
+def read_raw_table(
+    path: str | Path, name: str | None = None, allow_empty: bool = False
+) -> RawTable:
+    """Read one raw table; raise RawDataError if malformed (or if it has a header alone, unless
+    `allow_empty`)."""
     path = Path(path)
     name = name or str(path)
     coded = _read_plainly(path, name)
     if coded is None:
-        coded = _read_carefully(path.read_bytes().removeprefix(UTF8_BOM), name)
+        coded = _read_carefully(path.read_bytes().removeprefix(UTF8_BOM), name, allow_empty)
     return RawTable(coded)
 
 

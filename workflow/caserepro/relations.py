@@ -12,8 +12,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from caserepro import tables as paper_tables
 from caserepro.codes import combined_key
-from caserepro.schemas import COMPOSITE_ROWS
+from caserepro.schemas import COMPOSITE_ROWS, OFFSET_UNITS, REFERENCE_CRITERION
+from caserepro.units import conversion
 
 EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 
@@ -73,6 +75,8 @@ def _positions_in(
 ) -> np.ndarray:
     """For each row of `frame`, the first row of `keys` whose (right) key columns hold the row's
     (left) key columns (missing matches missing), or -1 if there is none."""
+    if len(keys) == 0:
+        return np.full(len(frame), -1)
     own, known = [], []
     for mine, theirs in zip(left, right, strict=True):
         own_codes, own_values = distinct(frame[mine])
@@ -121,28 +125,98 @@ def _first_below_second(
     return pd.Series(keeps, index=frame.index)
 
 
+def unit_conversions(
+    frame: pd.DataFrame, dictionary: pd.DataFrame, unit: str = "unit"
+) -> pd.DataFrame:
+    """Per row: the dictionary's unit for its parameter (`dictionary_unit`, missing if the
+    parameter is unknown) and `scale`/`offset` from the row's unit to it (missing if pint
+    cannot convert); worked out once per distinct (parameter, unit) pair."""
+    d = as_text(dictionary).drop_duplicates("parameter").set_index("parameter")["unit"]
+    key = row_keys(frame, ["parameter", unit])
+    _, first_row, pair_of_row = np.unique(key, return_index=True, return_inverse=True)
+    given = frame[unit].iloc[first_row]
+    pairs = pd.DataFrame(
+        {
+            "parameter": frame["parameter"].iloc[first_row].astype("str").to_numpy(),
+            "given": given.astype("str").to_numpy(),
+            "given_missing": given.isna().to_numpy(),
+        }
+    )
+    pairs["dictionary_unit"] = pairs["parameter"].map(d)
+    found = [
+        conversion(g, w) if not missing and isinstance(w, str) else None
+        for g, w, missing in zip(
+            pairs["given"], pairs["dictionary_unit"], pairs["given_missing"], strict=True
+        )
+    ]
+    pairs["scale"] = [np.nan if f is None else f[0] for f in found]
+    pairs["offset"] = [np.nan if f is None else f[1] for f in found]
+    pairs["dictionary_unit"] = pairs["dictionary_unit"].astype("category")  # taken per row
+    spread = pairs.iloc[pair_of_row.ravel()].set_index(frame.index)
+    return spread[["dictionary_unit", "scale", "offset"]]
+
+
+def converted(number: pd.Series, units: pd.DataFrame) -> pd.Series:
+    """Numbers in their row's unit, in the dictionary's unit (see `unit_conversions`)."""
+    exact = (units["scale"] == 1) & (units["offset"] == 0)
+    return number.where(exact, number * units["scale"] + units["offset"])
+
+
+def unit_detail(frame: pd.DataFrame, row: int) -> str:
+    """What a unit that does not convert should have been (for the report)."""
+    return f"expected '{frame['_dict_unit'].iloc[row]}' or a unit that converts to it"
+
+
+def range_detail(frame: pd.DataFrame, row: int, column: str = "value") -> str:
+    """The plausible range a value missed, and the value in the dictionary's unit if converted."""
+    unit, given = frame["_dict_unit"].iloc[row], frame["unit"].iloc[row]
+    said = f"expected {frame['_low'].iloc[row]:g} to {frame['_high'].iloc[row]:g} {unit}"
+    if column == "value_high":
+        said += ", and not below value"
+    if given != unit:
+        said += f"; it is {frame['_' + column].iloc[row]:g} {unit} in {given}"
+    return said
+
+
+#: The report's words for what a rule expected, by the rule's flag (see `Relation.detailed`).
+DETAILS = {
+    "unit_matches": unit_detail,
+    "value_plausible": range_detail,
+    "value_high_plausible": lambda frame, row: range_detail(frame, row, "value_high"),
+}
+
+
 def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Measurements with the flags of their cross-table rules (dictionary facts and key checks)."""
     m = tables["measurements"]
     dictionary = as_text(tables["dictionary"]).set_index("parameter")
     parameter_codes, parameters = distinct(m["parameter"])
-    unit_codes, units = distinct(m["unit"])
-    # The dictionary's unit and plausible range, per distinct parameter (no unit: unknown).
-    dict_unit = parameters.map(dictionary["unit"])
-    unknown = dict_unit.isna().to_numpy()[parameter_codes]
-    dict_unit_code = pd.Index(units).get_indexer(dict_unit)
+    units = unit_conversions(m, tables["dictionary"])
+    unknown = units["dictionary_unit"].isna().to_numpy()
     dict_min = parameters.map(dictionary["min"]).to_numpy(dtype="float64", na_value=np.nan)
     dict_max = parameters.map(dictionary["max"]).to_numpy(dtype="float64", na_value=np.nan)
+    low, high = dict_min[parameter_codes], dict_max[parameter_codes]
     value_num = per_value(m["value"], lambda values: pd.to_numeric(values, errors="coerce"))
+    high_num = per_value(m["value_high"], lambda values: pd.to_numeric(values, errors="coerce"))
     # As `Series.between` (inclusive; a missing number or bound is not plausible), on arrays.
-    number = value_num.to_numpy(dtype="float64", na_value=np.nan)
-    plausible = (number >= dict_min[parameter_codes]) & (number <= dict_max[parameter_codes])
-    unit_missing = units.isna().to_numpy()[unit_codes]
+    number = converted(value_num, units).to_numpy(dtype="float64", na_value=np.nan)
+    top = converted(high_num, units).to_numpy(dtype="float64", na_value=np.nan)
+    # A value whose unit does not convert is reported once, for its unit.
+    unconverted = unknown | units["scale"].isna().to_numpy()
+    plausible = (number >= low) & (number <= high)
+    top_plausible = np.isnan(top) | ((top >= low) & (top <= high) & ~(top < number))
     examination = row_keys(m, EXAMINATION)
+    in_unit = pd.Series(number, index=m.index)
     return m.assign(
         parameter_known=~unknown,
-        unit_matches=unknown | ((dict_unit_code[parameter_codes] == unit_codes) & ~unit_missing),
-        value_plausible=unknown | plausible,
+        unit_matches=unknown | units["scale"].notna().to_numpy(),
+        value_plausible=unconverted | plausible,
+        value_high_plausible=unconverted | top_plausible,
+        _dict_unit=units["dictionary_unit"],
+        _low=low,
+        _high=high,
+        _value=number,
+        _value_high=top,
         case_known=_isin(m["case_id"], tables["cases"]["case_id"]),
         timepoint_known=_pairs_known(
             m, tables["timepoints"], ["case_id", "timepoint"], ["case_id", "timepoint"]
@@ -151,8 +225,13 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             m["method"],
             lambda values: values.isna() | _isin(values, tables["methods"]["method"]),
         ),
-        esv_below_edv=_first_below_second(m, examination, value_num, "lv_esv", "lv_edv"),
-        systolic_above_diastolic=_first_below_second(m, examination, value_num, "dbp", "sbp"),
+        modality_known=_isin(m["modality"], tables["modalities"]["modality"]),
+        qualifier_known=per_value(
+            m["qualifier"],
+            lambda values: values.isna() | _isin(values, tables["qualifiers"]["qualifier"]),
+        ),
+        esv_below_edv=_first_below_second(m, examination, in_unit, "lv_esv", "lv_edv"),
+        systolic_above_diastolic=_first_below_second(m, examination, in_unit, "dbp", "sbp"),
     )
 
 
@@ -168,8 +247,99 @@ def _month_number(dates: pd.Series) -> pd.Series:
     )
 
 
+#: Longest chain of offsets (a timepoint relative to one relative to another ...) resolved.
+_LONGEST_CHAIN = 50
+
+
+def _month_positions(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Months since year 0 of 'YYYY-MM' or 'YYYY' dates (a year: its January), and whether the
+    date is a year only; worked out once per distinct date."""
+    parts = per_value(
+        dates,
+        lambda values: pd.Series(
+            list(
+                values.astype("str")
+                .str.extract(r"^(\d{4})(?:-(\d{2}))?$")
+                .astype("float64")
+                .itertuples(index=False, name=None)
+            )
+        ),
+    )
+    year = np.array([p[0] for p in parts], dtype="float64")
+    month = np.array([p[1] for p in parts], dtype="float64")
+    return year * 12 + np.nan_to_num(month, nan=1.0) - 1, ~np.isnan(year) & np.isnan(month)
+
+
+def _positions(t: pd.DataFrame) -> pd.DataFrame:
+    """Each timepoint's place in time, in months on one scale per case (`position`; missing if
+    it has none), and whether its date is a year only (`year_only`): from its date, from months
+    after the case's first infusion, or from an offset to another timepoint, in that order."""
+    case, _ = distinct(t["case_id"])
+    position, year_only = _month_positions(t["date"])
+    months = t["months_after_first_infusion"].astype("float64").to_numpy()
+    first = pd.Series(position[months == 0], index=case[months == 0]).dropna()
+    anchor = pd.Series(first[~first.index.duplicated()]).reindex(case).to_numpy(dtype="float64")
+    position = np.where(np.isnan(position), anchor + months, position)
+    in_months = t["offset_unit"].astype("str").map(OFFSET_UNITS).astype("float64")
+    offset = t["offset_months"].astype("float64").fillna(t["offset"].astype("float64") * in_months)
+    offset = offset.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(offset).all():
+        return pd.DataFrame({"position": position, "year_only": year_only}, index=t.index)
+    # The timepoint an offset counts from: its row, by (case, timepoint) codes.
+    own, reference = pd.factorize(
+        pd.concat([t["timepoint"].astype("str"), t["relative_to"].astype("str")]),
+        use_na_sentinel=False,
+    )[0].reshape(2, -1)
+    width = len(own) + len(reference) + 1
+    rows = pd.Index(case * width + own)
+    at = rows.get_indexer(case * width + reference)
+    for _ in range(_LONGEST_CHAIN):
+        found = np.where(at >= 0, position[at], np.nan)
+        resolved = np.where(np.isnan(position) & ~np.isnan(offset), found + offset, position)
+        if np.array_equal(resolved, position, equal_nan=True):
+            break
+        position = resolved
+    return pd.DataFrame({"position": position, "year_only": year_only}, index=t.index)
+
+
+def timepoint_sequence(t: pd.DataFrame) -> pd.DataFrame:
+    """Each timepoint's place in its case's order (`sequence`, from 1) and whether it has one
+    (`placed`): by `order` where the case gives one, else by position in time (a year-only
+    date before the months of that year, then months after the first infusion, then file order)."""
+    where = _positions(t)
+    case = pd.Series(distinct(t["case_id"])[0], index=t.index)
+    order = t["order"].astype("float64")
+    ordered_case = order.notna().groupby(case).transform("any")
+    key = pd.DataFrame(
+        {
+            "case": case,
+            "first": np.where(ordered_case, order, where["position"]),
+            "year_only": np.where(ordered_case, False, where["year_only"]),
+            "months": t["months_after_first_infusion"].astype("float64"),
+            "row": np.arange(len(t)),
+        },
+        index=t.index,
+    )
+    key = key.sort_values(
+        ["case", "first", "year_only", "months", "row"],
+        ascending=[True, True, False, True, True],
+        na_position="last",
+    )
+    sequence = key.groupby("case").cumcount() + 1
+    return pd.DataFrame(
+        {
+            "sequence": sequence.reindex(t.index).astype("int64"),
+            # A timepoint of an ordered case without its order is reported once, for that.
+            "placed": key["first"].notna().reindex(t.index) | (ordered_case & order.isna()),
+            "order_complete": ~ordered_case | order.notna(),
+        },
+        index=t.index,
+    )
+
+
 def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Timepoints with a check that their month agrees with months after the first infusion."""
+    """Timepoints with checks of their month against months after the first infusion, of the
+    timepoint an offset counts from, and that each has a place in its case's order."""
     t = tables["timepoints"]
     case_id = per_value(t["case_id"], lambda values: values)
     month = _month_number(t["date"])
@@ -180,9 +350,16 @@ def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "months_after_first_infusion"
     ].astype("float")
     checkable = expected.notna() & month.notna()
+    reference = pd.DataFrame({"case_id": t["case_id"], "timepoint": t["relative_to"]})
+    keys = ["case_id", "timepoint"]
+    placed = timepoint_sequence(t)
     return t.assign(
         case_known=_isin(t["case_id"], tables["cases"]["case_id"]),
         date_matches_months=~checkable | (month == expected),
+        relative_to_known=t["relative_to"].isna().to_numpy()
+        | _pairs_known(reference, t, keys, keys).to_numpy(),
+        placed_in_time=placed["placed"].to_numpy(),
+        order_complete=placed["order_complete"].to_numpy(),
     )
 
 
@@ -207,7 +384,7 @@ def enrich_infusions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def enrich_claims(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Claims with checks that their parameter and timepoints exist."""
+    """Claims with checks that their parameter, modality, timepoints and reference range exist."""
     c = tables["claims"]
     t = tables["timepoints"]
     keys = ["case_id", "timepoint"]
@@ -219,20 +396,80 @@ def enrich_claims(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             ),
         }
     )
+    wants_range = per_value(c["criterion"], lambda values: values == REFERENCE_CRITERION)
+    ranges = tables["reference_ranges"]
+    has_range = _pairs_known(c, ranges, ["case_id", "parameter"], ["case_id", "parameter"])
     return c.assign(
         parameter_known=_isin(c["parameter"], tables["dictionary"]["parameter"]),
+        modality_known=_isin(c["modality"], tables["modalities"]["modality"]),
         timepoint_known=_pairs_known(c, t, keys, keys),
         from_timepoint_known=_pairs_known(start, t, keys, keys),
+        reference_range_known=~wants_range.fillna(False).astype(bool) | has_range,
     )
 
 
+def _blank_or_case(frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """True where the row names no case (it applies to every case) or a case of cases.csv."""
+    return frame["case_id"].isna() | _isin(frame["case_id"], tables["cases"]["case_id"])
+
+
 def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Table layout rows with a check that each row shows a known parameter."""
+    """Table layout rows with checks that each shows a known parameter of a known case and
+    modality, at least one value, and no value that another row or cell shows too."""
     layout = tables["table_layout"]
     known = _isin(layout["parameter"], tables["dictionary"]["parameter"]) | _isin(
         layout["parameter"], pd.Series(COMPOSITE_ROWS, dtype="str")
     )
-    return layout.assign(parameter_known=known)
+    modality = per_value(
+        layout["modality"],
+        lambda values: values.isna() | _isin(values, tables["modalities"]["modality"]),
+    )
+    rows = layout.reset_index(drop=True)
+    placed = paper_tables.placements(tables | {"table_layout": rows})
+    found = paper_tables.placement_problems(placed, paper_tables.layout_of({"table_layout": rows}))
+    shared = placed[placed["measurement"].isin(found["measurements_in_two_cells"])]
+    return layout.assign(
+        parameter_known=known,
+        case_known=_blank_or_case(layout, tables),
+        modality_known=modality,
+        row_has_values=found["row_has_values"].to_numpy(),
+        row_cells_single=found["row_cells_single"].to_numpy()
+        & ~np.isin(np.arange(len(layout)), shared["layout_row"].to_numpy()),
+    )
+
+
+def enrich_paper_tables(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Table headings with checks that each names a case (or none) and a table of the layout."""
+    headed = tables["paper_tables"]
+    layout = tables["table_layout"]
+    keys = ["case_id", "table"]
+    return headed.assign(
+        case_known=_blank_or_case(headed, tables),
+        table_known=_pairs_known(headed, layout, keys, keys),
+    )
+
+
+def enrich_interventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Interventions with checks that their case and timepoint exist."""
+    i = tables["interventions"]
+    keys = ["case_id", "timepoint"]
+    return i.assign(
+        case_known=_isin(i["case_id"], tables["cases"]["case_id"]),
+        timepoint_known=_pairs_known(i, tables["timepoints"], keys, keys),
+    )
+
+
+def enrich_reference_ranges(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Reference ranges with checks of their case, parameter and unit."""
+    ranges = tables["reference_ranges"]
+    units = unit_conversions(ranges, tables["dictionary"])
+    unknown = units["dictionary_unit"].isna().to_numpy()
+    return ranges.assign(
+        case_known=_isin(ranges["case_id"], tables["cases"]["case_id"]),
+        parameter_known=~unknown,
+        unit_matches=unknown | units["scale"].notna().to_numpy(),
+        _dict_unit=units["dictionary_unit"],
+    )
 
 
 ENRICHERS = {
@@ -241,12 +478,26 @@ ENRICHERS = {
     "infusions": enrich_infusions,
     "claims": enrich_claims,
     "table_layout": enrich_table_layout,
+    "paper_tables": enrich_paper_tables,
+    "reference_ranges": enrich_reference_ranges,
+    "interventions": enrich_interventions,
 }
 #: Tables each enricher reads besides its own.
 NEEDS = {
-    "measurements": ("dictionary", "cases", "timepoints", "methods"),
+    "measurements": ("dictionary", "cases", "timepoints", "methods", "modalities", "qualifiers"),
     "timepoints": ("cases",),
     "infusions": ("cases", "timepoints"),
-    "claims": ("dictionary", "timepoints"),
-    "table_layout": ("dictionary",),
+    "claims": ("dictionary", "timepoints", "modalities", "reference_ranges"),
+    "table_layout": (
+        "dictionary",
+        "cases",
+        "modalities",
+        "measurements",
+        "infusions",
+        "methods",
+        "qualifiers",
+    ),
+    "paper_tables": ("cases", "table_layout"),
+    "reference_ranges": ("cases", "dictionary"),
+    "interventions": ("cases", "timepoints"),
 }

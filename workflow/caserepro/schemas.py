@@ -19,6 +19,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from caserepro.paths import OPTIONAL_TABLES  # noqa: F401  (the format's optional tables)
+
 #: Codes are lower-case words joined by underscores (e.g. `lv_edv`, `visit1`).
 CODE = r"^[a-z][a-z0-9_]*$"
 #: A case identifier: letters, digits and `-_.`, no spaces (so not a person's name).
@@ -30,21 +32,38 @@ MONTH_OR_YEAR = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 EXACT_DATE = r"\b(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b"
 
-MODALITIES = [
-    "clinical",
-    "lab",
-    "ecg",
-    "echo",
-    "mri",
-    "questionnaire",
-    "intervention",
-    "demographic",
-]
-QUALIFIERS = ["approximately", "more than"]
+#: A prefix a table prints before a qualified value ("<", "≥", "~"), or nothing.
+QUALIFIER_MEANINGS = ["<", "≤", ">", "≥", "≈"]
 SEXES = ["male", "female"]
 CLAIM_KINDS = ["range", "increase", "decrease", "below", "above", "within"]
 #: Table rows that are not a single dictionary parameter.
 COMPOSITE_ROWS = ["blood_pressure", "complaints", "complications"]
+#: Units of a timepoint's `offset`, in months (a month is a twelfth of a year, as pint has it).
+OFFSET_UNITS: dict[str, float] = {
+    "d": 12 / 365.25,
+    "wk": 7 * 12 / 365.25,
+    "mo": 1.0,
+    "y": 12.0,
+}
+#: A claim's `criterion` that means the paper's own printed range (reference_ranges.csv).
+REFERENCE_CRITERION = "reference_range"
+
+#: Columns a raw file may leave out (read as blank): added by the format after its first paper.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "timepoints": (
+        "months_after_first_infusion",
+        "offset_months",
+        "offset",
+        "offset_unit",
+        "relative_to",
+        "order",
+        "name",
+    ),
+    "methods": ("name",),
+    "measurements": ("value_high", "note"),
+    "qualifiers": ("space",),
+    "table_layout": ("case_id",),
+}
 
 
 def holds_identifier(column: pd.Series) -> pd.Series:
@@ -63,8 +82,10 @@ class CaseTable(pa.DataFrameModel):
     age_years: Series[int] = pa.Field(ge=0, le=120, coerce=True)
     diagnosis: Series[str]
     symptom_onset: Series[str] = pa.Field(str_matches=MONTH_OR_YEAR, nullable=True)
-    admission: Series[str] = pa.Field(str_matches=MONTH_OR_YEAR)
-    nyha_class_at_admission: Series[int] = pa.Field(ge=1, le=4, coerce=True)
+    admission: Series[str] = pa.Field(str_matches=MONTH_OR_YEAR, nullable=True)
+    nyha_class_at_admission: Series[pd.Int64Dtype] = pa.Field(
+        ge=1, le=4, nullable=True, coerce=True
+    )
     source: Series[str]
 
     @pa.dataframe_check(name="holds no e-mail address or exact date (direct identifiers)")
@@ -76,14 +97,20 @@ class CaseTable(pa.DataFrameModel):
 
 
 class TimepointTable(pa.DataFrameModel):
-    """One row per case and timepoint: when it happened (month precision) and the paper's label."""
+    """One row per case and timepoint: when it happened (a month, an offset in months from another
+    timepoint of the case, or only a place in the order) and the paper's label."""
 
     case_id: Series[str] = pa.Field(str_matches=CASE_ID)
     timepoint: Series[str] = pa.Field(str_matches=CODE)
-    date: Series[str] = pa.Field(str_matches=MONTH_OR_YEAR)
+    date: Series[str] = pa.Field(str_matches=MONTH_OR_YEAR, nullable=True)
     months_after_first_infusion: Series[pd.Int64Dtype] = pa.Field(
         ge=0, le=600, nullable=True, coerce=True
     )
+    offset_months: Series[pd.Float64Dtype] = pa.Field(ge=-1200, le=1200, nullable=True, coerce=True)
+    offset: Series[pd.Float64Dtype] = pa.Field(nullable=True, coerce=True)
+    offset_unit: Series[str] = pa.Field(isin=list(OFFSET_UNITS), nullable=True)
+    relative_to: Series[str] = pa.Field(str_matches=CODE, nullable=True)
+    order: Series[pd.Int64Dtype] = pa.Field(ge=1, le=10000, nullable=True, coerce=True)
     label: Series[str]
     #: What readers see in running text and the audit (e.g. "MRI after therapy (2025)"), where
     #: `label` is the paper's column heading ("After (2025)"); blank or absent: the label.
@@ -93,6 +120,16 @@ class TimepointTable(pa.DataFrameModel):
     class Config:
         strict = True
         unique = ["case_id", "timepoint"]
+
+    @pa.dataframe_check(name="an offset names the timepoint it counts from, and only then")
+    def offset_has_reference(cls, df: pd.DataFrame) -> pd.Series:
+        offset = df["offset_months"].notna() | df["offset"].notna()
+        return offset == df["relative_to"].notna()
+
+    @pa.dataframe_check(name="an offset is in months or in offset + offset_unit, not both")
+    def offset_said_once(cls, df: pd.DataFrame) -> pd.Series:
+        paired = df["offset"].notna() == df["offset_unit"].notna()
+        return paired & ~(df["offset_months"].notna() & df["offset"].notna())
 
 
 class InfusionTable(pa.DataFrameModel):
@@ -116,11 +153,12 @@ class MeasurementTable(pa.DataFrameModel):
 
     case_id: Series[str] = pa.Field(str_matches=CASE_ID)
     timepoint: Series[str] = pa.Field(str_matches=CODE)
-    modality: Series[str] = pa.Field(isin=MODALITIES)
+    modality: Series[str] = pa.Field(str_matches=CODE)
     method: Series[str] = pa.Field(str_matches=CODE, nullable=True)
     parameter: Series[str] = pa.Field(str_matches=CODE)
     value: Series[str] = pa.Field(str_matches=PRINTED_NUMBER)
-    qualifier: Series[str] = pa.Field(isin=QUALIFIERS, nullable=True)
+    value_high: Series[str] = pa.Field(str_matches=PRINTED_NUMBER, nullable=True)
+    qualifier: Series[str] = pa.Field(nullable=True)
     unit: Series[str]
     source: Series[str]
     note: Series[str] = pa.Field(nullable=True)
@@ -128,6 +166,10 @@ class MeasurementTable(pa.DataFrameModel):
     class Config:
         strict = True
         unique = ["case_id", "timepoint", "modality", "method", "parameter", "source"]
+
+    @pa.dataframe_check(name="a range (value to value_high) has no qualifier")
+    def range_is_unqualified(cls, df: pd.DataFrame) -> pd.Series:
+        return df["value_high"].isna() | df["qualifier"].isna()
 
 
 class ClaimTable(pa.DataFrameModel):
@@ -138,7 +180,7 @@ class ClaimTable(pa.DataFrameModel):
     source: Series[str]
     kind: Series[str] = pa.Field(isin=CLAIM_KINDS)
     parameter: Series[str] = pa.Field(str_matches=CODE)
-    modality: Series[str] = pa.Field(isin=MODALITIES)
+    modality: Series[str] = pa.Field(str_matches=CODE)
     from_timepoint: Series[str] = pa.Field(str_matches=CODE, nullable=True)
     timepoint: Series[str] = pa.Field(str_matches=CODE)
     stated_low: Series[str] = pa.Field(str_matches=PRINTED_NUMBER, nullable=True)
@@ -205,18 +247,97 @@ class CheckTable(pa.DataFrameModel):
 
 
 class TableLayoutTable(pa.DataFrameModel):
-    """The rows of the paper's tables: order, printed label, and the parameter each row shows."""
+    """The rows of the paper's tables: case (blank: every case), order, printed label, the
+    parameter each row shows, and the source its values come from."""
 
+    case_id: Series[str] = pa.Field(str_matches=CASE_ID, nullable=True)
     table: Series[str] = pa.Field(str_matches=CODE)
     row: Series[int] = pa.Field(ge=1, coerce=True)
     label: Series[str]
     parameter: Series[str] = pa.Field(str_matches=CODE)
-    modality: Series[str] = pa.Field(isin=MODALITIES, nullable=True)
+    modality: Series[str] = pa.Field(str_matches=CODE, nullable=True)
     source: Series[str]
 
     class Config:
         strict = True
-        unique = ["table", "row"]
+        unique = ["case_id", "table", "row"]
+
+
+class PaperTableTable(pa.DataFrameModel):
+    """How each reproduced table is headed: its top-left cell, and whether it ends in a Change
+    column (the direction from its first to its last timepoint). A table not listed here gets
+    'Parameter' and no Change column."""
+
+    case_id: Series[str] = pa.Field(str_matches=CASE_ID, nullable=True)
+    table: Series[str] = pa.Field(str_matches=CODE)
+    corner: Series[str]
+    change: Series[str] = pa.Field(isin=["yes", "no"])
+
+    class Config:
+        strict = True
+        unique = ["case_id", "table"]
+
+
+class ModalityTable(pa.DataFrameModel):
+    """The codebook of modalities (how a value was obtained): an open list."""
+
+    modality: Series[str] = pa.Field(str_matches=CODE, unique=True)
+    label: Series[str]
+    description: Series[str]
+
+    class Config:
+        strict = True
+
+
+class QualifierTable(pa.DataFrameModel):
+    """The codebook of qualifiers a value may carry, what each means, and what a table prints."""
+
+    qualifier: Series[str] = pa.Field(unique=True)
+    means: Series[str] = pa.Field(isin=QUALIFIER_MEANINGS)
+    printed: Series[str] = pa.Field(nullable=True)
+    space: Series[str] = pa.Field(isin=["yes", "no"], nullable=True)
+    description: Series[str]
+
+    class Config:
+        strict = True
+
+
+class InterventionTable(pa.DataFrameModel):
+    """A treatment other than the cell infusions (a drug, a procedure): its own name, when, dose."""
+
+    case_id: Series[str] = pa.Field(str_matches=CASE_ID)
+    intervention: Series[int] = pa.Field(ge=1, le=1000, coerce=True)
+    timepoint: Series[str] = pa.Field(str_matches=CODE)
+    name: Series[str]
+    dose: Series[str] = pa.Field(str_matches=PRINTED_NUMBER, nullable=True)
+    unit: Series[str] = pa.Field(nullable=True)
+    source: Series[str]
+    note: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        unique = ["case_id", "intervention"]
+
+
+class ReferenceRangeTable(pa.DataFrameModel):
+    """A range the paper prints as normal for a parameter (per case): a claim criterion."""
+
+    case_id: Series[str] = pa.Field(str_matches=CASE_ID)
+    parameter: Series[str] = pa.Field(str_matches=CODE)
+    low: Series[str] = pa.Field(str_matches=PRINTED_NUMBER, nullable=True)
+    high: Series[str] = pa.Field(str_matches=PRINTED_NUMBER, nullable=True)
+    unit: Series[str]
+    source: Series[str]
+
+    @pa.dataframe_check(name="a reference range has a low or a high end, low below high")
+    def range_has_an_end(cls, df: pd.DataFrame) -> pd.Series:
+        low = pd.to_numeric(df["low"], errors="coerce")
+        high = pd.to_numeric(df["high"], errors="coerce")
+        return (low.notna() | high.notna()) & ~(low >= high)
+
+    class Config:
+        strict = True
+        unique = ["case_id", "parameter"]
 
 
 class FormulaTable(pa.DataFrameModel):
@@ -245,6 +366,11 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "table_layout": TableLayoutTable,
     "checks": CheckTable,
     "formulas": FormulaTable,
+    "paper_tables": PaperTableTable,
+    "modalities": ModalityTable,
+    "qualifiers": QualifierTable,
+    "reference_ranges": ReferenceRangeTable,
+    "interventions": InterventionTable,
 }
 
 
@@ -258,6 +384,8 @@ class Relation:
     flag: str
     column: str
     sources: tuple[str, ...] = ()
+    #: Whether the report says what was expected (`relations.DETAILS[flag]`).
+    detailed: bool = False
 
 
 _CASE = Relation("case_id is in cases.csv", "case_known", "case_id", ("cases",))
@@ -267,26 +395,42 @@ _TIMEPOINT = Relation(
 _PARAMETER = Relation(
     "parameter is in the data dictionary", "parameter_known", "parameter", ("dictionary",)
 )
+_MODALITY = Relation("modality is in modalities.csv", "modality_known", "modality", ("modalities",))
+_CASE_OR_BLANK = Relation(
+    "case_id is blank (every case) or in cases.csv", "case_known", "case_id", ("cases",)
+)
+_UNIT = Relation(
+    "unit is the data dictionary's unit for the parameter or converts to it",
+    "unit_matches",
+    "unit",
+    ("dictionary",),
+    detailed=True,
+)
 
 #: Every cross-table rule, by the table whose rows it checks.
 RELATIONS: dict[str, tuple[Relation, ...]] = {
     "measurements": (
         _PARAMETER,
-        Relation(
-            "unit is the data dictionary's unit for the parameter",
-            "unit_matches",
-            "unit",
-            ("dictionary",),
-        ),
+        _UNIT,
         Relation(
             "value lies in the data dictionary's plausible range",
             "value_plausible",
             "value",
             ("dictionary",),
+            detailed=True,
+        ),
+        Relation(
+            "value_high lies in the plausible range and is not below value",
+            "value_high_plausible",
+            "value_high",
+            ("dictionary",),
+            detailed=True,
         ),
         _CASE,
         _TIMEPOINT,
         Relation("method is in methods.csv", "method_known", "method", ("methods",)),
+        _MODALITY,
+        Relation("qualifier is in qualifiers.csv", "qualifier_known", "qualifier", ("qualifiers",)),
         Relation("ESV is smaller than EDV of the same examination", "esv_below_edv", "value"),
         Relation(
             "systolic is above diastolic pressure of the same reading",
@@ -301,6 +445,22 @@ RELATIONS: dict[str, tuple[Relation, ...]] = {
             "date_matches_months",
             "date",
         ),
+        Relation(
+            "relative_to is a timepoint of the same case",
+            "relative_to_known",
+            "relative_to",
+        ),
+        Relation(
+            "timepoint has a place in time (a date, months after the first infusion, an offset "
+            "from a placed timepoint, or an order)",
+            "placed_in_time",
+            "date+offset_months+relative_to+order",
+        ),
+        Relation(
+            "order is given for every timepoint of the case or for none",
+            "order_complete",
+            "order",
+        ),
     ),
     "infusions": (
         _CASE,
@@ -314,12 +474,20 @@ RELATIONS: dict[str, tuple[Relation, ...]] = {
     ),
     "claims": (
         _PARAMETER,
+        _MODALITY,
         _TIMEPOINT,
         Relation(
             "from_timepoint is in timepoints.csv for this case",
             "from_timepoint_known",
             "from_timepoint",
             ("timepoints",),
+        ),
+        Relation(
+            f"criterion '{REFERENCE_CRITERION}' has a row in reference_ranges.csv for the case "
+            "and parameter",
+            "reference_range_known",
+            "criterion",
+            ("reference_ranges",),
         ),
     ),
     "table_layout": (
@@ -329,7 +497,37 @@ RELATIONS: dict[str, tuple[Relation, ...]] = {
             "parameter",
             ("dictionary",),
         ),
+        _CASE_OR_BLANK,
+        _MODALITY,
+        Relation(
+            "row shows at least one value (a measurement or infusion of its parameter, source, "
+            "modality and case)",
+            "row_has_values",
+            "parameter+source",
+            ("measurements", "infusions"),
+        ),
+        Relation(
+            "no cell of the row holds two values, and no value of the row is shown by another row",
+            "row_cells_single",
+            "parameter+source",
+            ("measurements", "infusions", "methods"),
+        ),
     ),
+    "paper_tables": (
+        _CASE_OR_BLANK,
+        Relation(
+            "table is in table_layout.csv for the same case_id",
+            "table_known",
+            "table",
+            ("table_layout",),
+        ),
+    ),
+    "reference_ranges": (
+        _CASE,
+        _PARAMETER,
+        _UNIT,
+    ),
+    "interventions": (_CASE, _TIMEPOINT),
 }
 
 
@@ -349,6 +547,16 @@ _TABLE_RULE_COLUMNS: dict[str, str] = {
     "plausible range has min < max": "min+max",
     "a change claim names its start timepoint": "from_timepoint",
     "a range claim states its low and high value": "stated_low+stated_high",
+    "an offset names the timepoint it counts from, and only then": "offset_months+offset+relative_to",
+    "an offset is in months or in offset + offset_unit, not both": "offset_months+offset+offset_unit",
+    "a range (value to value_high) has no qualifier": "value_high+qualifier",
+    "a reference range has a low or a high end, low below high": "low+high",
+}
+
+#: The rules whose report says what was expected, by check: the rule's flag (whose words are
+#: `relations.DETAILS[flag]`).
+RELATION_DETAILS: dict[str, str] = {
+    r.check: r.flag for rules in RELATIONS.values() for r in rules if r.detailed
 }
 
 #: The raw column a rule over several columns or tables is about, for the error report.

@@ -13,8 +13,9 @@ make it clear. So a clean cohort audits with no flag at all, and every flag in a
 with `--inconsistencies K` comes from an injected value. Nothing here is real patient data:
 every case_id starts with `SYN-`, the case table's `source` and every measurement's `note` say
 `synthetic (seed S)`, and the generator refuses to write into the template folder. The codebook
-tables (dictionary, methods, table_layout) describe parameters, not patients, and are copied
-unchanged so labels, units and ranges keep one home.
+tables (dictionary, methods, checks, modalities, qualifiers) describe parameters, not patients,
+and are copied unchanged so labels, units and ranges keep one home; the template's table layout and
+headings are written with a blank case_id, which makes them every case's.
 
 Run: `python -m caserepro.synthetic --cases 1000 --seed 1 --out /tmp/cohort [--inconsistencies 5]`.
 """
@@ -41,7 +42,9 @@ from caserepro.validate import load_raw
 
 PREFIX = "SYN-"
 #: Tables copied unchanged from the template: they describe parameters, not patients.
-CODEBOOK = ("dictionary", "methods", "table_layout", "checks", "formulas")
+CODEBOOK = ("dictionary", "methods", "checks", "modalities", "qualifiers", "formulas")
+#: Layout tables taken from the template with their case_id blank: shared by every case.
+SHARED_LAYOUT = ("table_layout", "paper_tables")
 #: Model of one synthetic patient's course (generator assumptions, not clinical thresholds).
 MODEL = {
     "ef_recovered": 57.0,  # % LVEF reached by a full responder
@@ -360,8 +363,17 @@ def synthetic_cohort(
         "infusions": infusions,
         "measurements": measurements,
         "claims": claims,
+        **{t: _shared(template[t]) for t in SHARED_LAYOUT},
+        "reference_ranges": pd.DataFrame(
+            columns=["case_id", "parameter", "low", "high", "unit", "source"], dtype="str"
+        ),
     }
     return {table: out.get(table, template[table]) for table in RAW_TABLES}
+
+
+def _shared(layout: pd.DataFrame) -> pd.DataFrame:
+    """A layout table of the template for every synthetic case: its case_id blank."""
+    return _to_text(layout).assign(case_id=pd.Series(pd.NA, index=layout.index, dtype="str"))
 
 
 def _inject(

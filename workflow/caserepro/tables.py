@@ -1,4 +1,11 @@
-"""Rebuild the paper's Table 1 (visits) and Table 2 (MRI before/after) from the validated data.
+"""Rebuild the paper's tables from the validated data and `table_layout.csv` alone.
+
+Each row of the layout names a table, a case (blank: every case), a printed label, a parameter
+(or a composite row: blood pressure, an infusion's complaints or complications), a modality and
+the source its values come from. Columns are the timepoints the placed values belong to, in the
+case's own order (`timepoints.sequence`) and under its own labels; a table whose values carry a
+method has one column per timepoint and method (a value without a method sits under the first).
+`paper_tables.csv` gives a table's top-left cell and whether it ends in a Change column.
 
 A table is returned as a `Grid`: header rows and body rows of printed cells, ready to be written
 as CSV (for checking, cell by cell) or as a Markdown pipe table (for the manuscript).
@@ -16,9 +23,21 @@ import pandas as pd
 from caserepro.formatting import format_printed
 from caserepro.markup import text_table
 
-#: Change arrows of Table 2, from the sign of after − before.
+#: Change arrows, from the sign of last − first.
 ARROWS = {1: "↑", -1: "↓", 0: "="}
 MIXED_ARROW = "↕"
+#: Heading of a table that paper_tables.csv does not list, and of its Change column.
+DEFAULT_CORNER = "Parameter"
+CHANGE = "Change"
+#: The en dash between the two ends of a printed range ("60–90").
+RANGE_DASH = "–"
+#: Columns of one placed value: which table cell it fills and what it prints.
+CELL_KEY = ["table", "case_id", "layout_row", "timepoint", "method"]
+INFUSION_ROWS = ["complaints", "cell_dose", "complications"]
+
+
+class TableError(ValueError):
+    """A layout that cannot be filled unambiguously (validation reports the same as Problems)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +48,7 @@ class Grid:
     body: list[list[str]]
 
     def to_csv(self) -> str:
-        """CSV text, every header row first (Table 2 has two)."""
+        """CSV text, every header row first (a table split by method has two)."""
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows(self.header + self.body)
         return out.getvalue()
@@ -40,143 +59,264 @@ class Grid:
         return text_table(self.header[0], self.header[1:] + self.body)
 
 
-def _layout(tables: dict[str, pd.DataFrame], table: str) -> pd.DataFrame:
-    layout = tables["table_layout"]
-    return layout[layout["table"] == table].sort_values("row")
+def _text(column: pd.Series) -> pd.Series:
+    """A text or categorical column as plain text (missing stays missing); a categorical one by
+    taking its values by code, without making a string per row."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    values = np.append(column.cat.categories.to_numpy(dtype=object), None)
+    return pd.Series(values[column.cat.codes.to_numpy()], index=column.index, dtype=object)
 
 
-def _timepoint_order(tables: dict[str, pd.DataFrame], timepoints: pd.Index) -> list[str]:
-    """Timepoints in time order: by months after the first infusion, then by date."""
-    t = (
-        tables["timepoints"]
-        .drop_duplicates("timepoint")
-        .set_index("timepoint")
-        .loc[list(timepoints)]
-    )
-    return list(t.sort_values(["date", "months_after_first_infusion"], na_position="last").index)
+def _prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> pd.Series:
+    """What a table prints before each qualified value (qualifiers.csv `printed`), or ''."""
+    codebook = tables.get("qualifiers")
+    if codebook is None or codebook.empty:
+        return pd.Series("", index=qualifier.index, dtype="str")
+    printed = _text(codebook["printed"]).fillna("")
+    printed = printed.where(_text(codebook["space"]) != "yes", printed + " ")
+    prefix = dict(zip(_text(codebook["qualifier"]), printed, strict=True))
+    return _text(qualifier).map(prefix).fillna("")
 
 
-def _labels(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    return tables["timepoints"].drop_duplicates("timepoint").set_index("timepoint")["label"]
-
-
-def _printed_measurements(tables: dict[str, pd.DataFrame], source: str) -> pd.DataFrame:
-    """The table's own measurements (by source), with their printed cell text."""
+def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.DataFrame:
+    """Measurements from `sources` with their printed cell: qualifier prefix, value as printed
+    (its own decimals), and the high end of a range."""
     m = tables["measurements"]
-    m = m[m["source"] == source]
-    return m.assign(cell=format_printed(m["value_num"], m["decimals"]))
-
-
-def _infusion_cells(tables: dict[str, pd.DataFrame], source: str) -> pd.DataFrame:
-    """Table 1's infusion rows (complaints, cells, complications) in long form."""
-    i = tables["infusions"]
-    i = i[i["source"] == source]
-    decimals = tables["dictionary"].set_index("parameter").at["cell_dose", "decimals"]
-    i = i.assign(cell_dose=format_printed(i["cells_million"], pd.Series(decimals, index=i.index)))
-    long = i.melt(
-        id_vars=["case_id", "timepoint"],
-        value_vars=["complaints", "cell_dose", "complications"],
-        var_name="parameter",
-        value_name="cell",
-    )
-    return long.assign(modality=pd.NA)
+    m = m[m["source"].isin(sources)]
+    if "decimals" in m.columns:
+        printed = pd.to_numeric(_text(m["value"]))
+        cell = _prefixes(tables, m["qualifier"]) + format_printed(printed, m["decimals"])
+    else:  # raw values, while validation places them (only where a value goes matters then)
+        cell = _text(m["value"])
+    if "value_high" in m.columns and m["value_high"].notna().any():
+        high = _text(m["value_high"])
+        ranged = high.notna()
+        cell = cell.where(~ranged, cell + RANGE_DASH + high.fillna(""))
+    columns = ["case_id", "timepoint", "modality", "method", "parameter", "source"]
+    frame = pd.DataFrame({c: _text(m[c]) for c in columns}, index=m.index)
+    value_num = m["value_num"] if "value_num" in m.columns else np.nan
+    return frame.assign(cell=cell, value_num=value_num, measurement=m.index.to_numpy())
 
 
 def _blood_pressure(cells: pd.DataFrame) -> pd.DataFrame:
-    """Systolic and diastolic rows of one reading joined as 'sbp/dbp', as the paper prints BP."""
-    keys = ["case_id", "timepoint", "modality"]
-    sbp = cells[cells["parameter"] == "sbp"].set_index(keys)["cell"]
-    dbp = cells[cells["parameter"] == "dbp"].set_index(keys)["cell"]
-    joined = (sbp + "/" + dbp).dropna().rename("cell").reset_index()
-    return joined.assign(parameter="blood_pressure")
+    """Systolic and diastolic rows of one reading joined as 'sbp/dbp', as papers print BP."""
+    keys = ["case_id", "timepoint", "modality", "method", "source"]
+    sbp = cells[cells["parameter"] == "sbp"]
+    dbp = cells[cells["parameter"] == "dbp"]
+    joined = sbp.merge(dbp, on=keys, suffixes=("", "_dbp"))
+    return joined[keys].assign(
+        parameter="blood_pressure",
+        cell=joined["cell"] + "/" + joined["cell_dbp"],
+        value_num=np.nan,
+        measurement=-1,
+    )
 
 
-def table1(tables: dict[str, pd.DataFrame]) -> Grid:
-    """Table 1: one column per visit, rows and labels as the paper prints them."""
-    layout = _layout(tables, "table1")
-    source = layout["source"].iloc[0]
-    cells = _printed_measurements(tables, source)[
-        ["case_id", "timepoint", "modality", "parameter", "cell"]
-    ]
+def _infusion_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.DataFrame:
+    """The infusion rows (complaints, cells, complications) in long form."""
+    i = tables["infusions"]
+    i = i[i["source"].isin(sources)]
+    dictionary = tables["dictionary"]
+    decimals = dictionary.loc[_text(dictionary["parameter"]) == "cell_dose", "decimals"]
+    places = int(decimals.iloc[0]) if len(decimals) else 0
+    dose = format_printed(i["cells_million"], pd.Series(places, index=i.index))
+    frame = pd.DataFrame(
+        {c: _text(i[c]) for c in ["case_id", "timepoint", "complaints", "complications", "source"]}
+    ).assign(cell_dose=dose)
+    long = frame.melt(
+        id_vars=["case_id", "timepoint", "source"],
+        value_vars=INFUSION_ROWS,
+        var_name="parameter",
+        value_name="cell",
+    )
+    return long.dropna(subset=["cell"]).assign(
+        modality=pd.NA, method=pd.NA, value_num=np.nan, measurement=-1
+    )
+
+
+def layout_of(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The layout as text, each row numbered by its position in the file (`layout_row`)."""
+    layout = tables["table_layout"]
+    columns = ["case_id", "table", "label", "parameter", "modality", "source"]
+    text = pd.DataFrame({c: _text(layout[c]) for c in columns}, index=layout.index)
+    return text.assign(row=layout["row"].astype("int64"), layout_row=layout.index.to_numpy())
+
+
+def placements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every value placed in a table cell: one row per (layout row, value), with the cell's key
+    (`CELL_KEY`; `method` is the column's method, the first for a value without one)."""
+    layout = layout_of(tables)
+    sources = sorted(layout["source"].unique())
+    cells = measurement_cells(tables, sources)
     cells = pd.concat(
-        [cells, _blood_pressure(cells), _infusion_cells(tables, source)], ignore_index=True
+        [cells, _blood_pressure(cells), _infusion_cells(tables, sources)], ignore_index=True
     )
-    rows = layout[["row", "label", "parameter", "modality"]]
-    by_modality = cells.merge(rows.dropna(subset=["modality"]), on=["parameter", "modality"])
-    any_modality = cells.drop(columns="modality").merge(
-        rows[rows["modality"].isna()], on="parameter"
+    placed = cells.merge(layout, on=["parameter", "source"], suffixes=("", "_row"))
+    placed = placed[
+        (placed["modality_row"].isna() | (placed["modality_row"] == placed["modality"]))
+        & (placed["case_id_row"].isna() | (placed["case_id_row"] == placed["case_id"]))
+    ]
+    return _with_columns(tables, placed.drop(columns=["modality_row", "case_id_row"]))
+
+
+def _with_columns(tables: dict[str, pd.DataFrame], placed: pd.DataFrame) -> pd.DataFrame:
+    """Placed values with the method of their column: a table whose values carry a method has a
+    column per method (methods.csv order; a value without one under the first)."""
+    methods = _text(tables["methods"]["method"]).tolist() if "methods" in tables else []
+    pairs = placed[["table", "method"]].dropna().drop_duplicates()
+    used = pairs.groupby("table")["method"].agg(set)
+    first = {t: next(m for m in methods if m in found) for t, found in used.items()}
+    fill = placed["table"].map(first)
+    return placed.assign(
+        method=placed["method"].where(placed["method"].notna() | fill.isna(), fill)
     )
-    placed = pd.concat([by_modality, any_modality], ignore_index=True)
-    grid = placed.pivot_table(
-        index=["case_id", "row", "label"], columns="timepoint", values="cell", aggfunc="first"
+
+
+def placement_problems(placed: pd.DataFrame, layout: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per layout row: shows at least one value; each of its cells holds one value. Per placed
+    measurement (by index): it lands in one cell only."""
+    shared_cell = placed.duplicated(CELL_KEY, keep=False).to_numpy()
+    crowded = placed.loc[shared_cell, "layout_row"].unique()
+    is_value = (placed["measurement"] >= 0).to_numpy()
+    values = placed[is_value]
+    twice = values.loc[values.duplicated("measurement", keep=False), "measurement"].unique()
+    crowded_values = values.loc[shared_cell[is_value], "measurement"]
+    return {
+        "row_has_values": pd.Series(layout["layout_row"].isin(placed["layout_row"]).to_numpy()),
+        "row_cells_single": pd.Series(~layout["layout_row"].isin(crowded).to_numpy()),
+        "measurements_in_two_cells": pd.Series(np.union1d(twice, crowded_values.unique())),
+    }
+
+
+def table_keys(layout: pd.DataFrame) -> list[tuple[str | None, str]]:
+    """The tables the layout defines, as (case_id or None for every case, table), in file order."""
+    pairs = layout[["case_id", "table"]].drop_duplicates()
+    return [(None if pd.isna(c) else str(c), str(t)) for c, t in pairs.itertuples(index=False)]
+
+
+def _timepoints(tables: dict[str, pd.DataFrame], placed: pd.DataFrame) -> pd.DataFrame:
+    """The timepoints of the placed values in time order (each case's own `sequence`), with labels."""
+    t = tables["timepoints"]
+    t = pd.DataFrame(
+        {
+            "case_id": _text(t["case_id"]),
+            "timepoint": _text(t["timepoint"]),
+            "label": _text(t["label"]),
+            "sequence": t["sequence"].to_numpy(),
+        }
     )
-    order = _timepoint_order(tables, grid.columns)
-    grid = grid[order].fillna("").reset_index().sort_values(["case_id", "row"])
-    cases = grid["case_id"].nunique()
-    header = ["Visit", *_labels(tables).loc[order]]
-    body = grid[["label", *order]].astype("str").values.tolist()
-    if cases > 1:
-        header = ["Case", *header]
-        body = [[case, *row] for case, row in zip(grid["case_id"], body, strict=True)]
-    return Grid([header], body)
+    used = placed[["case_id", "timepoint"]].drop_duplicates()
+    t = t.merge(used, on=["case_id", "timepoint"])
+    return t.sort_values(["sequence", "case_id"], kind="stable").drop_duplicates("timepoint")
 
 
 def change_arrows(before: pd.DataFrame, after: pd.DataFrame) -> pd.Series:
     """Direction of change per (case, row) from before/after values of every method both share."""
     joined = before.merge(after, on=["case_id", "row", "method"], suffixes=("_before", "_after"))
+    joined = joined.dropna(subset=["value_num_before", "value_num_after"])
     sign = np.sign(joined["value_num_after"] - joined["value_num_before"]).astype("int64")
     per_row = joined.assign(sign=sign).groupby(["case_id", "row"])["sign"]
     arrows = per_row.agg(lambda s: ARROWS[int(s.iloc[0])] if s.nunique() == 1 else MIXED_ARROW)
     return arrows.rename("change")
 
 
-def table2(tables: dict[str, pd.DataFrame]) -> Grid:
-    """Table 2: before/after × method columns and a Change arrow derived from the values."""
-    layout = _layout(tables, "table2")
-    source = layout["source"].iloc[0]
-    methods = tables["methods"]["method"].tolist()
-    cells = _printed_measurements(tables, source)
-    cells = cells.merge(
-        layout[["row", "label", "parameter", "modality"]], on=["parameter", "modality"]
-    )
-    # A value the paper prints once for both methods (LV mass) sits under the first method.
-    cells = cells.assign(method=cells["method"].fillna(methods[0]))
-    order = _timepoint_order(tables, pd.Index(cells["timepoint"].unique()))
-    columns = [(tp, method) for tp in order for method in methods]
-    grid = cells.pivot_table(
+def _heading(tables: dict[str, pd.DataFrame], case_id: str | None, table: str) -> tuple[str, bool]:
+    """The table's top-left cell and whether it has a Change column (paper_tables.csv)."""
+    headed = tables.get("paper_tables")
+    if headed is None or headed.empty:
+        return DEFAULT_CORNER, False
+    own = headed[
+        (_text(headed["table"]) == table)
+        & (
+            _text(headed["case_id"]).isna()
+            if case_id is None
+            else _text(headed["case_id"]) == case_id
+        )
+    ]
+    if own.empty:
+        return DEFAULT_CORNER, False
+    return str(own["corner"].iloc[0]), str(own["change"].iloc[0]) == "yes"
+
+
+def _check_filled(placed: pd.DataFrame, rows: pd.DataFrame, name: str) -> None:
+    """TableError if a layout row shows no value or a cell would hold two values."""
+    empty = rows.loc[~rows["layout_row"].isin(placed["layout_row"]), "label"].tolist()
+    if empty:
+        raise TableError(f"{name}: layout row(s) {empty} match no value (check source, modality)")
+    crowded = placed[placed.duplicated(CELL_KEY, keep=False)]
+    if not crowded.empty:
+        where = crowded[["label", "case_id", "timepoint", "method"]].drop_duplicates()
+        raise TableError(f"{name}: a cell would hold two values: {where.values.tolist()}")
+
+
+def build_table(tables: dict[str, pd.DataFrame], table: str, case_id: str | None = None) -> Grid:
+    """One table of the layout: its rows for `case_id` (None: the rows for every case)."""
+    layout = layout_of(tables)
+    own = layout["table"] == table
+    own &= layout["case_id"].isna() if case_id is None else layout["case_id"] == case_id
+    rows = layout[own].sort_values("row", kind="stable")
+    if rows.empty:
+        raise TableError(f"table {table!r} has no row in table_layout.csv for case {case_id}")
+    placed = placements(tables)
+    placed = placed[placed["layout_row"].isin(rows["layout_row"])]
+    _check_filled(placed, rows, table)
+    corner, change = _heading(tables, case_id, table)
+    order = _timepoints(tables, placed)
+    split = placed["method"].notna().any()
+    methods = [m for m in _text(tables["methods"]["method"]) if m in set(placed["method"])]
+    columns = [(tp, m) for tp in order["timepoint"] for m in (methods if split else [None])]
+    keyed = placed.assign(method=placed["method"].fillna("") if not split else placed["method"])
+    grid = keyed.pivot_table(
         index=["case_id", "row", "label"],
         columns=["timepoint", "method"],
         values="cell",
         aggfunc="first",
     )
-    grid = grid.reindex(columns=pd.MultiIndex.from_tuples(columns)).fillna("")
-    first, last = order[0], order[-1]
-    arrows = change_arrows(
-        cells[cells["timepoint"] == first][["case_id", "row", "method", "value_num"]],
-        cells[cells["timepoint"] == last][["case_id", "row", "method", "value_num"]],
-    )
-    grid = grid.reset_index().sort_values(["case_id", "row"])
-    change = pd.MultiIndex.from_frame(grid[["case_id", "row"]]).map(arrows.to_dict()).fillna("")
-    labels = _labels(tables)
-    method_labels = tables["methods"].set_index("method")["label"]
-    header = [
-        [
-            "Parameter",
-            *[labels[tp] if i == 0 else "" for tp in order for i, _ in enumerate(methods)],
-            "Change",
-        ],
-        ["", *[method_labels[m] for _ in order for m in methods], ""],
-    ]
-    body = [
-        [label, *values, arrow]
-        for label, values, arrow in zip(
-            grid["label"], grid[columns].astype("str").values.tolist(), change, strict=True
-        )
-    ]
+    wanted = pd.MultiIndex.from_tuples([(tp, m if split else "") for tp, m in columns])
+    grid = grid.reindex(columns=wanted).fillna("").reset_index().sort_values(["case_id", "row"])
+    labels = dict(zip(order["timepoint"], order["label"], strict=True))
+    width = len(methods) if split else 1
+    top = [labels[tp] if j % width == 0 else "" for j, (tp, _) in enumerate(columns)]
+    header = [[corner, *top]]
+    if split:
+        named = tables["methods"]
+        method_labels = dict(zip(_text(named["method"]), _text(named["label"]), strict=True))
+        header.append(["", *[method_labels[m] for _, m in columns]])
+    body = grid[wanted].astype("str").values.tolist()
+    if change:
+        header = [[*header[0], CHANGE], *[[*h, ""] for h in header[1:]]]
+        body = [[*r, a] for r, a in zip(body, _arrows(placed, order, grid), strict=True)]
+    body = [[label, *r] for label, r in zip(grid["label"], body, strict=True)]
     if grid["case_id"].nunique() > 1:
-        header = [["Case", *header[0]], ["", *header[1]]]
+        header = [["Case", *header[0]], *[["", *h] for h in header[1:]]]
         body = [[case, *row] for case, row in zip(grid["case_id"], body, strict=True)]
     return Grid(header, body)
 
 
-PAPER_TABLES = {"table1": table1, "table2": table2}
+def _arrows(placed: pd.DataFrame, order: pd.DataFrame, grid: pd.DataFrame) -> list[str]:
+    """The Change column: the direction from the first to the last timepoint of each row."""
+    first, last = order["timepoint"].iloc[0], order["timepoint"].iloc[-1]
+    values = placed[["case_id", "row", "method", "value_num", "timepoint"]]
+    arrows = change_arrows(
+        values[values["timepoint"] == first].drop(columns="timepoint"),
+        values[values["timepoint"] == last].drop(columns="timepoint"),
+    )
+    keys = pd.MultiIndex.from_frame(grid[["case_id", "row"]])
+    return keys.map(arrows.to_dict()).fillna("").tolist()
+
+
+def table1(tables: dict[str, pd.DataFrame]) -> Grid:
+    """The paper's Table 1 (its layout rows, whichever case they name)."""
+    return build_table(tables, "table1", _only_case(tables, "table1"))
+
+
+def table2(tables: dict[str, pd.DataFrame]) -> Grid:
+    """The paper's Table 2 (its layout rows, whichever case they name)."""
+    return build_table(tables, "table2", _only_case(tables, "table2"))
+
+
+def _only_case(tables: dict[str, pd.DataFrame], table: str) -> str | None:
+    """The one case a table's layout rows name (None if they name none)."""
+    cases = [c for c, t in table_keys(layout_of(tables)) if t == table]
+    return cases[0] if cases else None

@@ -19,8 +19,25 @@ from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.intervals import printed_decimals
 from caserepro.io import write_table
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.raw import HEADER_LINE, RawTable, line_of, read_raw_table
-from caserepro.relations import ENRICHERS, NEEDS, as_text, distinct, per_value
+from caserepro.raw import (
+    FIRST_DATA_LINE,
+    HEADER_LINE,
+    RawTable,
+    empty_coded,
+    line_of,
+    read_raw_table,
+)
+from caserepro.relations import (
+    DETAILS,
+    ENRICHERS,
+    NEEDS,
+    as_text,
+    converted,
+    distinct,
+    per_value,
+    timepoint_sequence,
+    unit_conversions,
+)
 
 #: Pandera's check names, said in words a data curator reads at once.
 _FRIENDLY = [
@@ -203,12 +220,59 @@ def _holds(flag: pd.Series) -> bool:
 
 
 def _with_numbers(tables: dict[str, pd.DataFrame], value: pd.Series) -> dict[str, pd.DataFrame]:
-    """The tables with each measurement's value as a number and its printed decimals added."""
-    measurements = tables["measurements"].assign(
-        value_num=per_value(value, lambda values: values.astype("float64")),
-        decimals=per_value(value, printed_decimals),
+    """The tables with what follows from them: each measurement's value as a number in the
+    dictionary's unit (`value_num`, `value_high_num`; `unit` is the dictionary's, `unit_given`
+    the printed one, `scale` the dictionary units per printed unit), its printed decimals and
+    what its qualifier means; each timepoint's place in its case's order (`sequence`); each
+    reference range's ends in the dictionary's unit (`low_num`, `high_num`)."""
+    m = tables["measurements"]
+    units = unit_conversions(m, tables["dictionary"])
+    number = per_value(value, lambda values: values.astype("float64"))
+    high = per_value(m["value_high"], lambda values: pd.to_numeric(values, errors="coerce"))
+    q = as_text(tables["qualifiers"])
+    means = per_value(
+        m["qualifier"],
+        lambda v: v.astype("str").map(dict(zip(q["qualifier"], q["means"], strict=True))),
     )
-    return tables | {"measurements": measurements}
+    measurements = m.assign(
+        value_num=converted(number, units),
+        decimals=per_value(value, printed_decimals),
+        value_high_num=converted(high.astype("float64"), units),
+        unit_given=m["unit"],
+        unit=_as_like(units["dictionary_unit"], m["unit"]),
+        scale=units["scale"].astype("float64"),
+        qualifier_means=_as_like(means, m["qualifier"]),
+    )
+    t = tables["timepoints"]
+    r = tables["reference_ranges"]
+    ranges = unit_conversions(r, tables["dictionary"])
+    return tables | {
+        "measurements": measurements,
+        "timepoints": t.assign(sequence=timepoint_sequence(t)["sequence"]),
+        "reference_ranges": r.assign(
+            low_num=converted(pd.to_numeric(as_text(r)["low"]).astype("float64"), ranges),
+            high_num=converted(pd.to_numeric(as_text(r)["high"]).astype("float64"), ranges),
+        ),
+    }
+
+
+def _as_like(values: pd.Series, like: pd.Series) -> pd.Series:
+    """Text `values` as categoricals when `like` is one (validation's tables), else as text."""
+    if isinstance(like.dtype, pd.CategoricalDtype):
+        return values.astype("category")
+    return values.astype("str")
+
+
+def _with_details(problems: list[Problem], enriched: pd.DataFrame) -> list[Problem]:
+    """Problems of rules that say what they expected, with that said after the value."""
+    out = []
+    for p in problems:
+        flag = schemas.RELATION_DETAILS.get(p.check)
+        if flag is not None and p.line is not None:
+            detail = DETAILS[flag](enriched, p.line - FIRST_DATA_LINE)
+            p = Problem(p.file, p.line, p.column, p.check, f"{p.value} ({detail})")
+        out.append(p)
+    return out
 
 
 def validate_tables(
@@ -216,6 +280,7 @@ def validate_tables(
     names: dict[str, str],
     text_as_categories: bool = False,
     meanwhile: Callable[[dict[str, pd.DataFrame]], object] | None = None,
+    unreadable: list[Problem] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Check every table alone, then the tables together; raise RawDataError listing all problems.
 
@@ -227,9 +292,10 @@ def validate_tables(
     hashing every cell; each table's text is then freed as soon as it is checked. `meanwhile`,
     if given, is called on a second thread with the validated tables as soon as every table
     passed its own checks, while the checks across tables run (to write them out early, say);
-    its errors are raised here.
+    its errors are raised here. `unreadable`: problems of files that could not be read at all
+    (they are reported with the rest; the checks that need those tables are skipped).
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = list(unreadable or [])
     typed: dict[str, pd.DataFrame] = {}
     usable: dict[str, pd.DataFrame] = {}
     broken: set[str] = set()
@@ -250,6 +316,7 @@ def validate_tables(
             if (lenient := _lenient(model, read.frame)) is not None:
                 usable[table] = _with_categories(lenient)
     validated = None
+    folder = os.path.dirname(next(iter(names.values()))) if names else None
     if not problems:
         chosen = usable if text_as_categories else typed
         validated = _with_numbers(chosen, usable["measurements"]["value"])
@@ -262,6 +329,7 @@ def validate_tables(
                 if all(_holds(enriched[rule.flag]) for rule in schemas.RELATIONS[table]):
                     continue
                 _, found = _check(schemas.relation_schema(table), enriched, names[table])
+                found = _with_details(found, enriched)
                 problems += [
                     p
                     for p in found
@@ -271,7 +339,7 @@ def validate_tables(
         if early is not None:
             early.result()
     if problems or validated is None:
-        raise RawDataError(problems)
+        raise RawDataError(problems, folder)
     return validated
 
 
@@ -285,20 +353,44 @@ def load_raw(
     (`text_as_categories` and `meanwhile`: see `validate_tables`)."""
     shown = display_dir or str(raw_dir)
     names = {table: f"{shown.rstrip('/')}/{table}.csv" for table in RAW_TABLES}
+    raw, problems = read_raw_folder(raw_dir, names)
+    return validate_tables(raw, names, text_as_categories, meanwhile, problems)
+
+
+def read_raw_folder(
+    raw_dir: str | Path, names: dict[str, str]
+) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Every raw table that can be read (an optional one absent or header-only as no rows, with
+    its optional columns added blank), and the problems of the files that cannot."""
     raw: dict[str, RawTable] = {}
     problems: list[Problem] = []
     for table in RAW_TABLES:
         path = raw_file(raw_dir, table)
+        optional = table in schemas.OPTIONAL_TABLES
         if not path.exists():
-            problems.append(Problem(names[table], None, None, "file exists", "missing"))
+            if optional:
+                columns = list(schemas.TABLE_SCHEMAS[table].to_schema().columns)
+                raw[table] = RawTable(empty_coded(columns))
+            else:
+                problems.append(Problem(names[table], None, None, "file exists", "missing"))
             continue
         try:
-            raw[table] = read_raw_table(path, names[table])
+            read = read_raw_table(path, names[table], allow_empty=optional)
         except RawDataError as error:
             problems += error.problems
-    if problems:
-        raise RawDataError(problems)
-    return validate_tables(raw, names, text_as_categories, meanwhile)
+            continue
+        raw[table] = _with_optional_columns(table, read)
+    return raw, problems
+
+
+def _with_optional_columns(table: str, read: RawTable) -> RawTable:
+    """The table with each optional column it leaves out added, blank (see OPTIONAL_COLUMNS)."""
+    absent = [c for c in schemas.OPTIONAL_COLUMNS.get(table, ()) if c not in read.coded.columns]
+    if not absent:
+        return read
+    blank = empty_coded(absent).reindex(range(len(read.coded)))
+    blank = blank.astype(dict.fromkeys(absent, pd.CategoricalDtype(pd.Index([], dtype="str"))))
+    return RawTable(pd.concat([read.coded, blank.set_axis(read.coded.index)], axis=1))
 
 
 def write_validated(

@@ -12,14 +12,33 @@ SOFTWARE = "../envs/caserepro.yaml"
 
 RAW = Path(config["raw_dir"])
 RESULTS = Path(config["results_dir"])
-RAW_FILES = paths.raw_files(RAW)
+RAW_FILES = paths.raw_inputs(RAW)
 VALIDATED = paths.validated_files(RESULTS)
+# The paper tables are named by the raw folder's table_layout.csv, read as the DAG is built.
+PAPER_TABLE_PATHS = paths.paper_table_outputs(RESULTS, paths.layout_tables(RAW))
+# Named `<table>_<suffix>`, or `<case_id>/<table>_<suffix>` when cases share a table name.
 PAPER_TABLE_FILES = {
-    f"{table}_{suffix}": paths.paper_table_file(RESULTS, table, suffix)
-    for table in paths.PAPER_TABLES
-    for suffix in ("csv", "md")
+    f"{path.parent.relative_to(RESULTS / 'tables').as_posix()}/{table}_{suffix}".removeprefix(
+        "./"
+    ): path
+    for (_, table), files in PAPER_TABLE_PATHS.items()
+    for suffix, path in files.items()
 }
 TABLE_OUTPUTS = list(PAPER_TABLE_FILES.values())
+# The tables the manuscript includes (paths.PAPER_TABLES), those the layout has.
+MANUSCRIPT_TABLE_FILES = {
+    f"{table}_md": PAPER_TABLE_FILES[f"{table}_md"]
+    for table in paths.PAPER_TABLES
+    if f"{table}_md" in PAPER_TABLE_FILES
+}
+
+
+def table_caption(table):
+    """The report caption of a table: its own, if there is one, else the general one."""
+    own = Path(workflow.basedir) / "workflow" / "report" / f"{table}.rst"
+    return f"../report/{table}.rst" if own.exists() else "../report/paper_table.rst"
+
+
 FIGURE_FILES = {figure: paths.figure_files(RESULTS, figure) for figure in paths.FIGURES}
 FIGURES_OUTPUTS = [path for files in FIGURE_FILES.values() for path in files.values()]
 

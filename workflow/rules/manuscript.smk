@@ -16,9 +16,8 @@ rule build_manuscript_inputs:
     input:
         **VALIDATED,
         **paths.metrics_files(RESULTS),
+        **MANUSCRIPT_TABLE_FILES,
         sources=[Path("manuscript") / name for name in manuscript.SOURCES],
-        table1_md=PAPER_TABLE_FILES["table1_md"],
-        table2_md=PAPER_TABLE_FILES["table2_md"],
         audit=paths.audit_file(RESULTS),
         figure_images=[paths.figure_file(RESULTS, f, "svg") for f in paths.FIGURES],
         figure_texts=[paths.figure_file(RESULTS, f, "json") for f in paths.FIGURES],

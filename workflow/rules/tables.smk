@@ -1,22 +1,28 @@
+# Stage: tables. Every table of table_layout.csv, per case where cases have their own layout
+# (caserepro.tables): as CSV (shown in the report) and as a Markdown fragment.
 rule make_paper_tables:
     input:
         **VALIDATED,
     output:
-        table1_csv=report(
-            PAPER_TABLE_FILES["table1_csv"],
-            caption="../report/table1.rst",
-            category="Tables",
-        ),
-        table1_md=PAPER_TABLE_FILES["table1_md"],
-        table2_csv=report(
-            PAPER_TABLE_FILES["table2_csv"],
-            caption="../report/table2.rst",
-            category="Tables",
-        ),
-        table2_md=PAPER_TABLE_FILES["table2_md"],
+        [
+            report(files["csv"], caption=table_caption(table), category="Tables")
+            for (_, table), files in PAPER_TABLE_PATHS.items()
+        ],
+        [files["md"] for files in PAPER_TABLE_PATHS.values()],
     log:
         RESULTS / "logs" / "make_paper_tables.log",
     conda:
         SOFTWARE
+    params:
+        tables=[
+            [case_id or "", table, str(files["csv"]), str(files["md"])]
+            for (case_id, table), files in PAPER_TABLE_PATHS.items()
+        ],
     script:
         "../scripts/make_paper_tables.py"
+
+
+# `snakemake tables` builds the paper tables alone (with the validation they need).
+rule tables:
+    input:
+        TABLE_OUTPUTS,

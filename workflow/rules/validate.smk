@@ -7,5 +7,7 @@ rule validate_raw:
         RESULTS / "logs" / "validate_raw.log",
     conda:
         SOFTWARE
+    params:
+        raw_dir=RAW,
     script:
         "../scripts/validate_raw.py"

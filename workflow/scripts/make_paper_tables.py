@@ -1,13 +1,16 @@
-"""Write the paper's Table 1 and Table 2 as CSV and as Markdown fragments."""
+"""Write every table of table_layout.csv as CSV and as a Markdown fragment."""
 
 from caserepro.io import read_tables, write_text
-from caserepro.tables import PAPER_TABLES
+from caserepro.tables import build_table
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 tables = read_tables(dict(snakemake.input.items()))
-for name, build in PAPER_TABLES.items():
-    grid = build(tables)
-    write_text(snakemake.output[f"{name}_csv"], grid.to_csv())
-    write_text(snakemake.output[f"{name}_md"], grid.to_markdown())
-write_text(snakemake.log[0], f"wrote {', '.join(PAPER_TABLES)}\n")
+for case_id, table, csv_file, md_file in snakemake.params.tables:
+    grid = build_table(tables, table, case_id or None)
+    write_text(csv_file, grid.to_csv())
+    write_text(md_file, grid.to_markdown())
+names = [
+    f"{case_id + '/' if case_id else ''}{table}" for case_id, table, *_ in snakemake.params.tables
+]
+write_text(snakemake.log[0], f"wrote {', '.join(names) or 'no table'}\n")

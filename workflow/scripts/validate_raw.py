@@ -10,7 +10,7 @@ from caserepro.validate import write_validated
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
 try:
-    tables = write_validated(Path(snakemake.input.cases).parent, snakemake.output)
+    tables = write_validated(Path(snakemake.params.raw_dir), snakemake.output)
 except RawDataError as error:
     write_text(snakemake.log[0], error.report() + "\n")
     print(error.report(), file=sys.stderr)
