@@ -51,7 +51,7 @@ EXPECTED_TABLE1 = [
     ["NT-proBNP, pg/mL", "", "< 125", ""],
 ]
 #: The codebook tables it shares with data/raw.
-CODEBOOK = ("dictionary", "modalities", "qualifiers", "checks")
+CODEBOOK = ("dictionary", "modalities", "qualifiers", "checks", "formulas")
 
 
 def write_alone(raw_dir: Path, folder: Path) -> Path:

@@ -58,6 +58,8 @@ from caserepro.intervals import (
 )
 from caserepro.io import csv_bytes
 from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
+from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
+from caserepro.reviewer import with_reviewer_checks
 from caserepro.verdicts import (
     CONSISTENT,
     INCONSISTENT,
@@ -81,6 +83,7 @@ CHECKS = (
     "claim_below",
     "claim_above",
     "claim_within",
+    *REVIEWER_CHECKS,  # caserepro.reviewer
 )
 #: The columns of results/audit/consistency.csv that DESIGN.md fixes (the figures rely on them).
 CONTRACT_COLUMNS: tuple[str, ...] = (
@@ -106,8 +109,8 @@ INPUT_COLUMNS: dict[str, list[str]] = {
         *("claim_id", "case_id", "source", "kind", "parameter", "modality"),
         *("from_timepoint", "timepoint", "stated_low", "stated_high", "criterion", "statement"),
     ],
-    "cases": ["case_id", "age_years", "admission"],
-    "timepoints": ["case_id", "timepoint", "date"],
+    "cases": ["case_id", "age_years", "admission", "sex"],
+    "timepoints": ["case_id", "timepoint", "date", "months_after_first_infusion"],
     "table_layout": ["source"],
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
     "checks": ["check", "label", "explanation"],
@@ -1283,6 +1286,7 @@ def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     """The audit of validated tables under config (`thresholds` and `audit` sections)."""
     grading = Grading.from_config(config["audit"], known=known_checks(tables))
     checks = audit(tables, config["thresholds"], grading)
+    checks = with_reviewer_checks(checks, tables, config)  # caserepro.reviewer: words, patterns
     if "checks" in tables:  # every check that is emitted has a name for readers
         unnamed = sorted(set(checks["check"]) - set(formulas.check_names(tables)["check"]))
         if unnamed:

@@ -16,12 +16,12 @@ RAW_TABLES: tuple[str, ...] = (
     "methods",
     "table_layout",
     "checks",
+    "formulas",
     "paper_tables",
     "modalities",
     "qualifiers",
     "reference_ranges",
     "interventions",
-    "formulas",
 )
 
 #: Tables a case report need not have: an absent file or a header alone means none.

@@ -365,12 +365,12 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "methods": MethodTable,
     "table_layout": TableLayoutTable,
     "checks": CheckTable,
+    "formulas": FormulaTable,
     "paper_tables": PaperTableTable,
     "modalities": ModalityTable,
     "qualifiers": QualifierTable,
     "reference_ranges": ReferenceRangeTable,
     "interventions": InterventionTable,
-    "formulas": FormulaTable,
 }
 
 

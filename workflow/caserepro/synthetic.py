@@ -37,6 +37,7 @@ from caserepro.audit import flatten
 from caserepro.intervals import LOWER_BOUND_QUALIFIERS, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
+from caserepro.reviewer import restate_word_claims, teichholz_dimension
 from caserepro.validate import load_raw
 
 PREFIX = "SYN-"
@@ -54,11 +55,12 @@ MODEL = {
     "nt_probnp_recovered": 100.0,  # pg/mL for a full responder
     "mass_regression": 0.15,  # share of LV mass lost by a full responder
     "months_to_recover": 12.0,  # months after the first infusion to reach the end state
+    "late_gain": 0.2,  # further progress per recovery period after that (values keep moving)
     "spread": 0.12,  # log-sd of between-patient factors on other parameters
 }
 #: MRI method conventions relative to the echo volumes (first method is also used for no-method rows).
 METHOD_VOLUME_FACTOR = {"endocardial": 1.3, "blood_volume": 1.1}
-METHOD_EF_SHIFT = {"endocardial": -2.0, "blood_volume": 1.0}
+METHOD_EF_SHIFT = {"endocardial": -2.0, "blood_volume": -1.0}  # below echo: no equal EF by chance
 MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -116,9 +118,9 @@ def _patients(n: int, rng: np.random.Generator) -> pd.DataFrame:
             "sex": np.where(male, "male", "female"),
             "age": rng.integers(18, 76, n),
             "bsa": np.clip(rng.normal(np.where(male, 1.95, 1.75), 0.15), 1.4, 2.5),
-            "response": rng.beta(2.0, 2.0, n),
+            "response": 0.4 + 0.6 * rng.beta(2.0, 2.0, n),  # each responds: changes are clear
             "ef0": rng.uniform(12.0, 35.0, n),
-            "edv0": np.clip(rng.lognormal(np.log(220.0), 0.2, n), 140.0, 400.0),
+            "edv0": np.clip(rng.lognormal(np.log(220.0), 0.2, n), 160.0, 400.0),  # dilated
             "hr0": np.clip(rng.normal(92.0, 8.0, n), 70.0, 120.0),
             "sbp0": np.clip(rng.normal(115.0, 8.0, n), 90.0, 140.0),
             "pulse_pressure": np.clip(rng.normal(42.0, 6.0, n), 25.0, 60.0),
@@ -164,7 +166,9 @@ def _model_values(long: pd.DataFrame, who: pd.DataFrame, first_method: str) -> p
         "six_minute_walk": (who["walk0"] + (MODEL["walk_recovered"] - who["walk0"]) * p).to_numpy(),
         "qol_score": (who["qol0"] - MODEL["qol_gain"] * p).to_numpy(),
         "nt_probnp": nt.to_numpy(),
-        "nyha_class": (who["nyha0"] - np.rint((who["nyha0"] - 1) * p)).to_numpy(),
+        "nyha_class": np.maximum(1, who["nyha0"] - np.rint((who["nyha0"] - 1) * p)).to_numpy(),
+        "lv_edd": teichholz_dimension(pd.Series(edv)).to_numpy(),
+        "lv_esd": teichholz_dimension(pd.Series(esv)).to_numpy(),
         "lv_mass": (who["mass0"] * (1.0 - MODEL["mass_regression"] * p)).to_numpy(),
         "age": (who["age"] + (who["birthday"] + long["since_admission"]) // 12).to_numpy(),
     }
@@ -186,10 +190,12 @@ def _first_infusion(timepoints: pd.DataFrame) -> np.ndarray:
 
 
 def _progress(timepoints: pd.DataFrame) -> pd.Series:
-    """How far along its recovery each template timepoint is (0 at the first infusion, 1 when done)."""
+    """How far along its recovery each template timepoint is (0 at the first infusion, 1 when done,
+    then `late_gain` more per recovery period)."""
     month = _month_number(timepoints["date"])
     start = month[_first_infusion(timepoints)].min()
-    return ((month - start) / MODEL["months_to_recover"]).clip(0.0, 1.0)
+    raw = (month - start) / MODEL["months_to_recover"]
+    return raw.clip(0.0, 1.0) + MODEL["late_gain"] * (raw - 1.0).clip(lower=0.0)
 
 
 def _labels(
@@ -315,6 +321,8 @@ def synthetic_cohort(
     )
     # Claims state the true values; an injected inconsistency then contradicts them and the tables.
     claims = _claims(template_claims, kinds, measurements, ids, mark)
+    sexes = pd.DataFrame({"case_id": ids, "sex": who["sex"]})
+    claims = restate_word_claims(claims, measurements, timepoints, sexes, thresholds)
     if inconsistencies:
         _inject(measurements, m, row, value, inconsistencies, rng, dictionary, mark)
 
