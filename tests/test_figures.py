@@ -51,7 +51,7 @@ def read_example(folder: Path) -> dict[str, pd.DataFrame]:
         value_num=pd.to_numeric(m["value"]), decimals=printed_decimals(m["value"])
     )
     numeric = {
-        "timepoints": ("order", "offset_months", "months_after_first_infusion"),
+        "timepoints": ("order", "offset", "months_after_first_infusion"),
         "dictionary": ("decimals", "min", "max"),
         "infusions": ("infusion", "cells_million"),
         "table_layout": ("row",),

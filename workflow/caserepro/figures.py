@@ -213,14 +213,15 @@ def laid_out_values(tables: dict[str, pd.DataFrame], mri: bool) -> pd.DataFrame:
 def timepoint_order(timepoints: pd.DataFrame) -> pd.DataFrame:
     """A case's timepoints in time order, each with its `position` (0, 1, ...).
 
-    The order is the raw table's `order` where it gives one, then the date (a year-only date
-    counts from January), the months after the first infusion and the offset in months from
-    another timepoint; ties keep the table's order.
+    The order is the validated `sequence` where validation gives one, else the raw table's
+    `order`, then the date (a year-only date counts from January), the months after the first
+    infusion and the offset in months from another timepoint; ties keep the table's order.
     """
     tp = timepoints.drop_duplicates(["case_id", "timepoint"]).reset_index(drop=True)
     blank = pd.Series(np.nan, index=tp.index)
     keys = pd.DataFrame(
         {
+            "sequence": pd.to_numeric(tp.get("sequence", blank), errors="coerce"),
             "order": pd.to_numeric(tp.get("order", blank), errors="coerce"),
             "start": _dates(tp["date"]).get("start", blank) if "date" in tp else blank,
             "months": pd.to_numeric(tp.get("months_after_first_infusion", blank), errors="coerce"),
@@ -637,11 +638,11 @@ def _course_text(
         f"{sources} of the paper, one panel per parameter (parameters of one unit share a panel)."
     )
     for name, group in events.groupby("name", sort=False):
-        at = [order for order in group["timepoint"]]
+        at = group["timepoint"].tolist()
         labels = t["timepoints"].drop_duplicates("timepoint").set_index("timepoint")["label"]
         caption += (
-            f" Triangles and dotted lines mark {name.lower()} ({len(group)}×: "
-            f"{'; '.join(dict.fromkeys(labels.loc[at]))})."
+            f" Triangles and dotted lines: {name.lower()}, {len(group)}× "
+            f"({'; '.join(dict.fromkeys(labels.loc[at]))})."
         )
     if log_labels:
         caption += f" {', '.join(log_labels)} on a log scale."
