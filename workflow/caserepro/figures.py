@@ -909,53 +909,8 @@ def _calendar_timeline(case: str, events: pd.DataFrame, t: dict[str, pd.DataFram
         ax = fig.subplots()
         for year in range(first, last + 1):
             ax.axvline(year, color="0.9", lw=0.6, zorder=0)
-        ax.barh(
-            year_only["y"],
-            year_only["end"] - year_only["start"],
-            left=year_only["start"],
-            height=0.38,
-            color=[colours[lane] for lane in year_only["lane"]],
-            alpha=0.25,
-            hatch="///",
-            edgecolor=[colours[lane] for lane in year_only["lane"]],
-            lw=0.8,
-        )
-        for row in year_only.itertuples():
-            ax.text(
-                row.mid,
-                row.y,
-                f"{row.date}, month not stated",
-                ha="center",
-                va="center",
-                fontsize=6.5,
-                color="0.15",
-            )
-        sns.scatterplot(
-            data=exact,
-            x="mid",
-            y="y",
-            hue="lane",
-            palette=colours,
-            s=40,
-            marker="o",
-            edgecolor="white",
-            linewidth=0.5,
-            legend=False,
-            ax=ax,
-            zorder=3,
-        )
-        for row in exact.itertuples():
-            above = f"{row.event}\n" if row.event else ""
-            ax.annotate(
-                f"{above}{row.date}",
-                (row.mid, row.y),
-                xytext=(0, 5),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=6,
-                linespacing=1.1,
-            )
+        _year_spans(ax, year_only, colours)
+        _month_markers(ax, exact, colours)
         facts = dictionary_facts(t)
         unit = facts.at["cell_dose", "display_unit"] if "cell_dose" in facts.index else ""
         names = [f"{lane}\n({unit})" if lane == INFUSION_LANE and unit else lane for lane in lanes]
@@ -988,6 +943,61 @@ def _calendar_timeline(case: str, events: pd.DataFrame, t: dict[str, pd.DataFram
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7)
     caption, alt = _timeline_text(case, events, t)
     return Drawn("timeline", fig, caption, alt, case)
+
+
+def _year_spans(ax, year_only: pd.DataFrame, colours: dict) -> None:
+    """Events the paper dates only by year: a hatched bar over the year, saying so."""
+    ax.barh(
+        year_only["y"],
+        year_only["end"] - year_only["start"],
+        left=year_only["start"],
+        height=0.38,
+        color=[colours[lane] for lane in year_only["lane"]],
+        alpha=0.25,
+        hatch="///",
+        edgecolor=[colours[lane] for lane in year_only["lane"]],
+        lw=0.8,
+    )
+    for row in year_only.itertuples():
+        ax.text(
+            row.mid,
+            row.y,
+            f"{row.date}, month not stated",
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            color="0.15",
+        )
+
+
+def _month_markers(ax, exact: pd.DataFrame, colours: dict) -> None:
+    """Events dated to the month: a marker mid-month, the date (and what happened) above it."""
+    sns.scatterplot(
+        data=exact,
+        x="mid",
+        y="y",
+        hue="lane",
+        palette=colours,
+        s=40,
+        marker="o",
+        edgecolor="white",
+        linewidth=0.5,
+        legend=False,
+        ax=ax,
+        zorder=3,
+    )
+    for row in exact.itertuples():
+        above = f"{row.event}\n" if row.event else ""
+        ax.annotate(
+            f"{above}{row.date}",
+            (row.mid, row.y),
+            xytext=(0, 5),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=6,
+            linespacing=1.1,
+        )
 
 
 def _ordinal_timeline(case: str, events: pd.DataFrame, t: dict[str, pd.DataFrame]) -> Drawn:
