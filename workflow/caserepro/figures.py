@@ -43,7 +43,7 @@ COMPOSITE_PARTS = {"blood_pressure": ("sbp", "dbp")}
 PANEL_MAX_PARAMETERS = 3
 PANEL_SCALE_RATIO = 3.0
 #: A panel whose positive values span at least this factor gets a log axis.
-LOG_SPAN = 20.0
+LOG_SPAN = 10.0
 #: Course panels per row of the figure (5 or 6 panels: 3 per row; more: 4).
 COURSE_COLUMNS = 4
 #: Timepoint labels up to this long label the x ticks; longer ones are numbered, with a key.
@@ -415,7 +415,7 @@ def course_figure(
         )
         if handles:
             fig.legend(
-                handles=handles, loc="outside upper center", ncols=min(len(handles), 5), fontsize=7
+                handles=handles, loc="outside upper center", ncols=min(len(handles), 3), fontsize=7
             )
         log_labels = [
             " / ".join(facts.loc[list(panel), "label"])
@@ -486,7 +486,7 @@ def _course_panel(ax, data, panel, events, facts, t) -> list[Line2D]:
     )
     _label_qualified(ax, sub, t)
     units = facts.loc[list(panel), "display_unit"].unique()
-    ax.set_title(_wrap(" / ".join(labels), 22, hyphens=False))
+    ax.set_title(_wrap(" / ".join(labels), 24 - 2 * ax.get_gridspec().ncols, hyphens=False))
     ax.set_ylabel(" / ".join(units))
     ax.set_xlabel("")
     positive = sub["value_num"][sub["value_num"] > 0]
