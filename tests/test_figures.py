@@ -68,6 +68,11 @@ def paper_without(tmp_path: Path, keep) -> dict[str, pd.DataFrame]:
     for name in ("measurements", "table_layout"):
         frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
         frame[frame.apply(keep, axis=1)].to_csv(folder / f"{name}.csv", index=False)
+    kept = set(pd.read_csv(folder / "table_layout.csv", dtype=str)["table"])
+    headings = folder / "paper_tables.csv"
+    if headings.exists():  # a table left without rows is no table any more
+        frame = pd.read_csv(headings, dtype=str, keep_default_na=False)
+        frame[frame["table"].isin(kept)].to_csv(headings, index=False)
     return load_raw(folder)
 
 

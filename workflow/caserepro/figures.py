@@ -358,7 +358,7 @@ def qualifier_prefix(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> p
     book = tables.get("qualifiers")
     printed = qualifier.astype("object")
     if book is not None and "printed" in book:
-        forms = book.set_index("qualifier")["printed"]
+        forms = book.drop_duplicates("qualifier").set_index("qualifier")["printed"]
         printed = qualifier.map(forms).where(qualifier.map(forms).notna(), qualifier)
     return printed.fillna("").astype("str")
 
@@ -877,7 +877,7 @@ def modality_labels(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     book = tables.get("modalities")
     labels = dict(TIMELINE_MODALITIES)
     if book is not None and len(book):
-        named = book.set_index("modality")["label"]
+        named = book.drop_duplicates("modality").set_index("modality")["label"]
         labels = {k: str(named.get(k, v)) for k, v in labels.items()}
     return labels
 
