@@ -192,6 +192,26 @@ def figure_files(results_dir: str | Path, figure: str) -> dict[str, Path]:
     return {suffix: figure_file(results_dir, figure, suffix) for suffix in FIGURE_SUFFIXES}
 
 
+#: The figures drawn again for every case of a series (the audit figure covers the whole audit).
+CASE_FIGURES: tuple[str, ...] = ("course", "mri", "timeline")
+
+
+def case_figures_dir(results_dir: str | Path) -> Path:
+    """One folder per case with that case's figures: `<case_id>/<figure>.<suffix>`."""
+    return figures_dir(results_dir) / "cases"
+
+
+def case_figure_in(cases_dir: str | Path, case_id: str, figure: str, suffix: str) -> Path:
+    """One file of one case's figure inside the per-case folder (a case id holds no path
+    separator: see schemas.CASE_ID)."""
+    return Path(cases_dir) / case_id / f"{figure}.{suffix}"
+
+
+def case_figure_file(results_dir: str | Path, case_id: str, figure: str, suffix: str) -> Path:
+    """One file of one case's figure: `figures/cases/<case_id>/<figure>.<suffix>`."""
+    return case_figure_in(case_figures_dir(results_dir), case_id, figure, suffix)
+
+
 def manuscript_inputs_dir(results_dir: str | Path) -> Path:
     """Generated inputs of the Quarto manuscript (_variables.yml, fragments)."""
     return Path(results_dir) / "manuscript-inputs"

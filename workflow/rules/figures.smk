@@ -2,13 +2,16 @@
 # caption and alt text (see caserepro.figures): the case's own figures from the validated tables,
 # then the audit's figure from the audit.
 rule plot_case:
-    # The three figures of the case read the same tables: one job draws them (one process start).
+    # The three figures of the featured case (config figures.case_id, else the first) at fixed
+    # names for the manuscript, and the same three for each case of a series, one folder per
+    # case; one job draws them all (they read the same tables; one process start).
     input:
         **VALIDATED,
     output:
         **figure_outputs("course"),
         **figure_outputs("mri"),
         **figure_outputs("timeline"),
+        cases=directory(paths.case_figures_dir(RESULTS)),
     log:
         RESULTS / "logs" / "plot_case.log",
     conda:
@@ -17,6 +20,7 @@ rule plot_case:
         thresholds=config["thresholds"],
         case_id=config["figures"]["case_id"],
         dpi=config["figures"]["dpi"],
+        per_case_max=config["figures"]["per_case_max"],
     script:
         "../scripts/plot_case.py"
 
