@@ -239,3 +239,10 @@ def test_printed_is_the_same_for_whole_and_float_decimals():
 def test_printed_decimals_counts_the_digits_after_the_point():
     printed = pd.Series(["38.64", "264.0", "20", None, "0.125"], dtype="str")
     assert printed_decimals(printed).tolist() == [2, 1, 0, 0, 3]
+
+
+def test_less_than_makes_the_printed_value_an_upper_bound():
+    values, decimals = pd.Series([1.0, 505.0, 20.0]), pd.Series([1, 0, 0])
+    got = printed(values, decimals, pd.Series(["<", "more than", None]))
+    assert got.lo.tolist() == [float("-inf"), 505.0, 19.5]
+    assert got.hi.tolist() == [1.0, float("inf"), 20.5]

@@ -115,6 +115,7 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
     "checks": ["check", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
+    "reference_ranges": ["case_id", "parameter", "low_num", "high_num"],
 }
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
 #: codes come from Parquet's dictionaries, and a text is built only for the rows that show it.
@@ -880,6 +881,28 @@ def _thresholds(criterion: pd.Series, flat: dict[str, object], suffix: str) -> n
     return np.append(values.to_numpy(dtype=np.float64), np.nan)[codes]
 
 
+#: A claim's criterion that names the paper's own reference range of the parameter.
+REFERENCE_RANGE = "reference_range"
+
+
+def _reference_bounds(claims: pd.DataFrame, ranges: pd.DataFrame | None) -> tuple[np.ndarray, ...]:
+    """Each claim's reference range (low, high) as the paper prints it for its case and parameter
+    (reference_ranges.csv, in the dictionary's unit); NaN where there is none."""
+    keys = ["case_id", "parameter"]
+    if ranges is None or ranges.empty:
+        return np.full(len(claims), np.nan), np.full(len(claims), np.nan)
+    found = (
+        claims[keys]
+        .astype(str)
+        .merge(
+            ranges[[*keys, "low_num", "high_num"]].astype({k: str for k in keys}),
+            on=keys,
+            how="left",
+        )
+    )
+    return found["low_num"].to_numpy(float), found["high_num"].to_numpy(float)
+
+
 def _stated(stated: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A claim's stated number as a printed interval (with its decimals as written)."""
     codes, distinct = pd.factorize(stated)
@@ -917,6 +940,11 @@ def check_claims(
     flat = flatten(thresholds)
     thr = _thresholds(crit, flat, "")
     thr_low, thr_high = _thresholds(crit, flat, "_low"), _thresholds(crit, flat, "_high")
+    # The paper's own reference range: below it is below its low end, above it above its high end.
+    own = (crit == REFERENCE_RANGE).to_numpy()
+    ref_low, ref_high = _reference_bounds(claims, tables.get("reference_ranges"))
+    thr = np.where(own & below, ref_low, np.where(own & above, ref_high, thr))
+    thr_low, thr_high = np.where(own, ref_low, thr_low), np.where(own, ref_high, thr_high)
     has_threshold = np.where(within, ~np.isnan(thr_low) & ~np.isnan(thr_high), ~np.isnan(thr))
 
     claim, row = _claim_hits(cohort, cohort.claim_timepoint)

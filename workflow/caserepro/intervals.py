@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: Qualifiers that turn a printed value into a one-sided bound.
-LOWER_BOUND_QUALIFIERS = ("more than",)
+#: Qualifiers that turn a printed value into a one-sided bound (the `qualifier` texts of
+#: qualifiers.csv whose `means` is >, ≥, or <, ≤).
+LOWER_BOUND_QUALIFIERS = ("more than", "at least", ">", "≥")
+UPPER_BOUND_QUALIFIERS = ("less than", "at most", "<", "≤")
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ def point(values: pd.Series) -> Interval:
 def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None = None) -> Interval:
     """What printed values stand for: ± half a unit of the last printed digit.
 
-    A 'more than' qualifier makes the value a lower bound: (v, inf). Other qualifiers
-    ('approximately') keep the rounding interval, the only width the paper's text implies.
+    'more than x' (or '>', '≥', 'at least') makes the value a lower bound: (x, inf); 'less than x'
+    ('<', '≤', 'at most') an upper bound: (-inf, x). Other qualifiers ('approximately') keep the
+    rounding interval, the only width the paper's text implies.
     """
     values = values.astype("float64")
     if decimals.dtype.kind != "i" or not values.index.equals(decimals.index):
@@ -99,6 +102,9 @@ def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None 
         bound = qualifier.isin(LOWER_BOUND_QUALIFIERS).fillna(False).astype(bool)
         lo = lo.mask(bound, values)
         hi = hi.mask(bound, np.inf)
+        bound = qualifier.isin(UPPER_BOUND_QUALIFIERS).fillna(False).astype(bool)
+        lo = lo.mask(bound, -np.inf)
+        hi = hi.mask(bound, values)
     return Interval(lo, hi)
 
 

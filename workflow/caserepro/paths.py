@@ -26,6 +26,7 @@ RAW_TABLES: tuple[str, ...] = (
 
 #: Tables a case report need not have: an absent file or a header alone means none.
 OPTIONAL_TABLES: tuple[str, ...] = (
+    "formulas",  # a paper whose parameters no identity ties together has none
     "infusions",
     "claims",
     "methods",
