@@ -461,7 +461,9 @@ def check_visits(
 def check_formulas(
     formulas: tuple[Formula, ...], tables: dict[str, pd.DataFrame], grading: Grading
 ) -> list[pd.DataFrame]:
-    """Every formula's check rows, in the table's order."""
+    """Every formula's check rows, in the table's order (none without formulas.csv)."""
+    if not formulas:
+        return []
     wanted = sorted({n for f in formulas for n in f.units})
     exams = examinations(tables, wanted)
     out = []

@@ -394,9 +394,12 @@ def _wide_in_time(
     return w.assign(date=exams.text("date"))
 
 
-def _derived(w: pd.DataFrame, side: formulas.Side) -> tuple[Interval, pd.Series]:
+def _derived(w: pd.DataFrame, side: formulas.Side | None) -> tuple[Interval, pd.Series]:
     """A formula side over a `wide` table: its exact interval and its value at the printed values
-    (in the quantity's unit; NaN where an input is not printed)."""
+    (in the quantity's unit; NaN where an input is not printed, or everywhere without a side)."""
+    if side is None:  # no formulas.csv in this raw folder
+        nan = pd.Series(np.nan, index=w.index)
+        return Interval(nan, nan), nan
     env = {n: (w[f"{n}_low"].to_numpy(float), w[f"{n}_high"].to_numpy(float)) for n in side.names}
     lo, hi = evaluator.bounds(side.tree, env)
     point = evaluator.values(side.tree, {n: w[n].to_numpy(float) for n in side.names})
@@ -408,12 +411,12 @@ def _identities(tables: dict[str, pd.DataFrame]) -> tuple[formulas.Formula, ...]
     return formulas.load(tables["formulas"], tables["dictionary"])
 
 
-def _giving(identities: tuple[formulas.Formula, ...], quantity: str, using: str) -> formulas.Side:
-    """The formula side that gives `quantity` from an input `using` (formulas.csv)."""
+def _giving(
+    identities: tuple[formulas.Formula, ...], quantity: str, using: str
+) -> formulas.Side | None:
+    """The formula side that gives `quantity` from an input `using` (formulas.csv; None if none)."""
     sides = [side for _, side in formulas.implied_by(identities, quantity) if using in side.names]
-    if not sides:
-        raise formulas.FormulaError(f"formulas.csv gives no {quantity} from {using}")
-    return sides[0]
+    return sides[0] if sides else None
 
 
 def haemodynamics(tables: dict[str, pd.DataFrame], keyed: KeyedRows | None = None) -> pd.DataFrame:
