@@ -837,27 +837,6 @@ CORPUS: list[Variant] = [
         "timepoint has a place in time",
     ),
     # formulas.csv (the audit's identities; their units are checked when the audit loads them)
-    _v(
-        "formula of an unknown scope",
-        "formulas",
-        lambda r: set_cell(r, "formulas", {"check": "sv_from_volumes"}, "scope", "visit"),
-        "scope",
-        "is one of the allowed values",
-    ),
-    _v(
-        "formula softness as a word",
-        "formulas",
-        lambda r: set_cell(r, "formulas", {"check": "sv_from_volumes"}, "soft", "yes"),
-        "soft",
-        "is one of the allowed values",
-    ),
-    _v(
-        "formula check named twice",
-        "formulas",
-        lambda r: duplicate_row(r, "formulas", {"check": "sv_from_volumes"}),
-        "check",
-        "is unique",
-    ),
 ]
 
 

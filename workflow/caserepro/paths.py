@@ -34,7 +34,6 @@ OPTIONAL_TABLES: tuple[str, ...] = (
     "paper_tables",
     "reference_ranges",
     "interventions",
-    "formulas",
 )
 
 #: The tables of the mission's paper that its manuscript includes (any raw folder's tables come

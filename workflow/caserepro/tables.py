@@ -140,7 +140,8 @@ def layout_of(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     layout = tables["table_layout"]
     columns = ["case_id", "table", "label", "parameter", "modality", "source"]
     text = pd.DataFrame({c: _text(layout[c]) for c in columns}, index=layout.index)
-    return text.assign(row=layout["row"].astype("int64"), layout_row=layout.index.to_numpy())
+    # (a row number that did not read as one is missing here: validation reports it)
+    return text.assign(row=layout["row"].astype("Int64"), layout_row=layout.index.to_numpy())
 
 
 def placements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
