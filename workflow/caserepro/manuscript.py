@@ -24,8 +24,14 @@ import pandas as pd
 import yaml
 
 from caserepro import labels as readers
-from caserepro import paths
-from caserepro.markup import attribute_text, expanded_text, markdown_text, text_table
+from caserepro import paths, reviewer
+from caserepro.markup import (
+    attribute_text,
+    expanded_text,
+    markdown_text,
+    pipe_table,
+    text_table,
+)
 from caserepro.verdicts import VERDICTS, WORST_FIRST
 
 #: The manuscript of the mission's paper: the default source folder (config `manuscript`).
@@ -39,6 +45,7 @@ SHARED_SOURCES: tuple[str, ...] = ("_quarto.yml", "typst-verbatim.lua")
 
 #: Generated fragments besides the tables and figures.
 OTHER_FRAGMENTS: tuple[str, ...] = (
+    "claims-in-words",
     "audit-counts",
     "audit-kinds",
     "audit-flagged",
@@ -619,6 +626,26 @@ def audit_flagged_fragment(audit: pd.DataFrame, book: readers.Codebook) -> str:
     return markdown_table(_with_case_column(frame, shown))
 
 
+def claims_in_words_fragment(claims: pd.DataFrame) -> str:
+    """The paper's claims in words (`reviewer.claims_in_words`): each cell verbatim, but for the
+    definition's citations, which stay citations (`[@key; @key]`)."""
+    parts = claims["definition"].astype(str).str.extract(r"^(.*?)(?: (\[@[^\]]*\]))?$")
+    definition = [
+        markdown_text(text) + (f" {cites}" if isinstance(cites, str) else "")
+        for text, cites in zip(parts[0], parts[1], strict=True)
+    ]
+    columns = {"claim": "Claim", "parameter": "Parameter", "timepoint": "Timepoint"}
+    shown = [[markdown_text(v) for v in row] for row in claims[list(columns)].values.tolist()]
+    rows = [
+        [*cells, d, markdown_text(values), markdown_text(verdict)]
+        for cells, d, values, verdict in zip(
+            shown, definition, claims["values"], claims["verdict"], strict=True
+        )
+    ]
+    header = [*columns.values(), "Definition", "Values", "Verdict"]
+    return pipe_table([markdown_text(h) for h in header], rows)
+
+
 def check_kinds_fragment(audit: pd.DataFrame, book: readers.Codebook) -> str:
     """Each kind of check the audit ran, in a line: its name and what it compares."""
     kinds = pd.Series(sorted(set(audit["check"])), dtype="string")
@@ -744,6 +771,8 @@ def render_dir_texts(
     for table, markdown in table_markdown.items():
         texts[fragment_name(table)] = markdown
     book = readers.codebook(tables)
+    claims = reviewer.claims_in_words(audit, tables, {"thresholds": thresholds})
+    texts[fragment_name("claims-in-words")] = claims_in_words_fragment(claims)
     texts[fragment_name("audit-counts")] = audit_counts_fragment(audit)
     texts[fragment_name("audit-kinds")] = check_kinds_fragment(audit, book)
     texts[fragment_name("audit-flagged")] = audit_flagged_fragment(audit, book)
