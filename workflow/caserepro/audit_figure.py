@@ -93,9 +93,16 @@ def _rows_with_headings(data: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else data.assign(heading=[])
 
 
+def _worst(data: pd.DataFrame, max_rows: int) -> pd.DataFrame:
+    """At most `max_rows` checks, the inconsistent ones first, kept in their order by kind."""
+    rank = data["code"].map({v: i for i, v in enumerate(DRAWN_VERDICTS)})
+    kept = rank.sort_values(kind="stable").index[:max_rows]
+    return data.loc[sorted(kept)].reset_index(drop=True)
+
+
 def audit_figure(audit: pd.DataFrame, book: Codebook, max_rows: int = 40) -> Drawn:
     """The checks that are not consistent: printed value vs implied interval, verdict-coloured."""
-    data = audit_data(audit, book).head(max_rows)
+    data = _worst(audit_data(audit, book), max_rows)
     rows = _rows_with_headings(data)
     n = max(len(rows), 1)
     drawn = rows[~rows["heading"]]
