@@ -605,25 +605,32 @@ def audit_counts_fragment(audit: pd.DataFrame) -> str:
     return markdown_table(frame)
 
 
+#: The columns of the audit's tables for readers, from `labels.readable_checks`.
+_CHECK_COLUMNS = {
+    "kind": "Check",
+    "parameter": "Parameter",
+    "timepoint": "Timepoint",
+    "method": "Method",
+    "source": "Source",
+    "reported": "Printed",
+    "implied": "Implied",
+    "gap": "Gap",
+    "verdict": "Verdict",
+}
+
+
+def _checks_table(audit: pd.DataFrame, book: readers.Codebook, gap: bool) -> str:
+    """Checks as readers see them, worst first (a case column for a series; the gap if asked)."""
+    shown = _worst_first(audit, book)
+    columns = {k: v for k, v in _CHECK_COLUMNS.items() if gap or k != "gap"}
+    frame = shown[list(columns)].rename(columns=columns)
+    return markdown_table(_with_case_column(frame, shown))
+
+
 def audit_flagged_fragment(audit: pd.DataFrame, book: readers.Codebook) -> str:
     """The checks that are not consistent, grouped by kind: the paper's value, what the other
     numbers imply, and the gap."""
-    flagged = audit[audit["verdict"].isin(["inconsistent", "minor"])]
-    shown = _worst_first(flagged, book)
-    frame = pd.DataFrame(
-        {
-            "Check": shown["kind"],
-            "Parameter": shown["parameter"],
-            "Timepoint": shown["timepoint"],
-            "Method": shown["method"],
-            "Source": shown["source"],
-            "Printed": shown["reported"],
-            "Implied": shown["implied"],
-            "Gap": shown["gap"],
-            "Verdict": shown["verdict"],
-        }
-    )
-    return markdown_table(_with_case_column(frame, shown))
+    return _checks_table(audit[audit["verdict"].isin(["inconsistent", "minor"])], book, gap=True)
 
 
 def claims_in_words_fragment(claims: pd.DataFrame) -> str:
@@ -661,20 +668,7 @@ def check_kinds_fragment(audit: pd.DataFrame, book: readers.Codebook) -> str:
 
 def audit_table(audit: pd.DataFrame, book: readers.Codebook) -> str:
     """Every check of the audit, one row each, worst verdicts first."""
-    shown = _worst_first(audit, book)
-    frame = pd.DataFrame(
-        {
-            "Check": shown["kind"],
-            "Parameter": shown["parameter"],
-            "Timepoint": shown["timepoint"],
-            "Method": shown["method"],
-            "Source": shown["source"],
-            "Printed": shown["reported"],
-            "Implied": shown["implied"],
-            "Verdict": shown["verdict"],
-        }
-    )
-    return markdown_table(_with_case_column(frame, shown))
+    return _checks_table(audit, book, gap=False)
 
 
 def grouped_hash(digest: str, size: int = 16) -> str:
