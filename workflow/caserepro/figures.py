@@ -971,11 +971,11 @@ def _year_spans(ax, year_only: pd.DataFrame, colours: dict) -> None:
         )
 
 
-def _month_markers(ax, exact: pd.DataFrame, colours: dict) -> None:
-    """Events dated to the month: a marker mid-month, the date (and what happened) above it."""
+def _lane_markers(ax, events: pd.DataFrame, x: str, colours: dict) -> None:
+    """One marker per event at (`x`, its lane's `y`), coloured by lane (both timelines)."""
     sns.scatterplot(
-        data=exact,
-        x="mid",
+        data=events,
+        x=x,
         y="y",
         hue="lane",
         palette=colours,
@@ -987,6 +987,11 @@ def _month_markers(ax, exact: pd.DataFrame, colours: dict) -> None:
         ax=ax,
         zorder=3,
     )
+
+
+def _month_markers(ax, exact: pd.DataFrame, colours: dict) -> None:
+    """Events dated to the month: a marker mid-month, the date (and what happened) above it."""
+    _lane_markers(ax, exact, "mid", colours)
     for row in exact.itertuples():
         above = f"{row.event}\n" if row.event else ""
         ax.annotate(
@@ -1026,20 +1031,7 @@ def _ordinal_timeline(case: str, events: pd.DataFrame, t: dict[str, pd.DataFrame
         ax = fig.subplots()
         for x in order["position"]:
             ax.axvline(x, color="0.9", lw=0.6, zorder=0)
-        sns.scatterplot(
-            data=events,
-            x="position",
-            y="y",
-            hue="lane",
-            palette=colours,
-            s=40,
-            marker="o",
-            edgecolor="white",
-            linewidth=0.5,
-            legend=False,
-            ax=ax,
-            zorder=3,
-        )
+        _lane_markers(ax, events, "position", colours)
         for row in events[events["event"] != ""].itertuples():
             ax.annotate(
                 row.event,

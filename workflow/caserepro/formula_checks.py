@@ -346,10 +346,23 @@ def check_scan(formula: Formula, exams: pd.DataFrame, grading: Grading) -> pd.Da
         + b_text
         + unit
     )
+    return _pair_rows(pairs, formula, pairs["method_b"], a_text, detail, grading)
+
+
+def _pair_rows(
+    pairs: pd.DataFrame,
+    formula: Formula,
+    against: pd.Series,
+    reported: pd.Series,
+    detail: pd.Series,
+    grading: Grading,
+) -> pd.DataFrame:
+    """Graded rows of the quantity implied at one place (`lo`, `hi`) against another
+    (`lo_b`, `hi_b`)."""
     rows = pairs.assign(
         parameter=formula.quantity,
-        against=pairs["method_b"],
-        reported=a_text,
+        against=against,
+        reported=reported,
         rep_lo=pairs["lo"],
         rep_hi=pairs["hi"],
         exp_lo=pairs["lo_b"],
@@ -385,18 +398,7 @@ def check_case(formula: Formula, exams: pd.DataFrame, grading: Grading) -> pd.Da
         + unit
         + method
     )
-    rows = pairs.assign(
-        parameter=formula.quantity,
-        against=pairs["timepoint_b"],
-        reported=a_text,
-        rep_lo=pairs["lo"],
-        rep_hi=pairs["hi"],
-        exp_lo=pairs["lo_b"],
-        exp_hi=pairs["hi_b"],
-        scale=(pairs["lo"] + pairs["hi"]) / 2,
-        detail=detail,
-    )
-    return graded(rows, formula.check, grading)
+    return _pair_rows(pairs, formula, pairs["timepoint_b"], a_text, detail, grading)
 
 
 def check_visits(
