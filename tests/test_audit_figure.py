@@ -57,6 +57,23 @@ def test_rows_are_named_in_the_codebook_words(tables, book, audit):
     assert not any("_" in t for t in ticks)
 
 
+def test_rows_of_a_case_series_name_their_case(tables, book, audit):
+    case = tables["cases"]["case_id"].iloc[0]
+    timepoints = tables["timepoints"]  # a second case with the same timepoints
+    series = {
+        **tables,
+        "timepoints": pd.concat([timepoints, timepoints.assign(case_id="OTHER-01")]),
+    }
+    other = audit[audit["check"] == "ef_from_volumes"].assign(case_id="OTHER-01")
+    both = pd.concat([audit, other], ignore_index=True)
+    ax = audit_figure(both, codebook(series)).figure.axes[0]
+    ticks = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]
+    lvef = tables["dictionary"].set_index("parameter").at["lvef", "label"]
+    assert ticks[1].startswith(f"{case}: {lvef}") and ticks[2].startswith(f"OTHER-01: {lvef}")
+    single = [t.get_text() for t in audit_figure(audit, book).figure.axes[0].get_yticklabels()]
+    assert not any(case in t for t in single)  # one case: no case in the labels
+
+
 def test_caption_counts_every_verdict_and_what_was_left_off(book, audit):
     caption = audit_figure(audit, book).caption
     assert "(2 of 6 checks: 1 inconsistent, 2 minor gap, 1 not checkable, 2 consistent)" in caption

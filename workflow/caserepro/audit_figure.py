@@ -42,6 +42,8 @@ def audit_data(audit: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     percent of it, so checks in different units share the axis. Worst first, grouped by kind."""
     flagged = audit[audit["verdict"].isin(DRAWN_VERDICTS)].reset_index(drop=True)
     shown = readable_checks(flagged, book)
+    series = shown["case_id"].nunique() > 1  # a case series: each row names its case
+    shown["case"] = shown["case_id"].fillna("") if series else ""
     decimals = flagged["parameter"].map(book.decimals).fillna(1).astype("int64")
     reported, _ = reported_interval(flagged["reported"], decimals)
     low = pd.to_numeric(flagged["expected_low"], errors="coerce")
@@ -69,8 +71,10 @@ def audit_data(audit: pd.DataFrame, book: Codebook) -> pd.DataFrame:
 
 
 def _row_label(row: pd.Series) -> str:
-    """'Left ventricular ejection fraction, MRI after therapy (2025), blood volume (BV)'."""
-    return ", ".join(p for p in (row["parameter"], row["timepoint"], row["method"]) if p)
+    """'Left ventricular ejection fraction, MRI after therapy (2025), blood volume (BV)', after
+    the case ('LAT2026-01: ...') in a case series."""
+    where = ", ".join(p for p in (row["parameter"], row["timepoint"], row["method"]) if p)
+    return f"{row['case']}: {where}" if row["case"] else where
 
 
 def _tick_label(row: pd.Series) -> str:
