@@ -5,13 +5,11 @@ methods or claims. Tests write it beside, or merged with, a copy of data/raw."""
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from pathlib import Path
 
-import pandas as pd
-from caserepro.paths import RAW_TABLES, raw_file
+from caserepro.paths import raw_file
+from caserepro.series import write_series
 
 CASE = "DEMO-02"
 #: The case's own tables, as a transcriber would type them (the codebook is data/raw's).
@@ -64,24 +62,8 @@ def write_alone(raw_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def write_merged(raw_dir: Path, folder: Path, other: Path | None = None) -> Path:
-    """data/raw's case and another (this one, or the raw folder `other`) in one folder: every
-    table the rows of both; a codebook row the first folder has already is not repeated."""
+    """data/raw's case and another (this one, or the raw folder `other`) in one folder, as
+    `python -m caserepro.series` writes it."""
     other = other or write_alone(raw_dir, folder.parent / f"{folder.name}-second")
-    folder.mkdir(parents=True, exist_ok=True)
-    for table in RAW_TABLES:
-        parts = [raw_file(d, table) for d in (raw_dir, other) if raw_file(d, table).exists()]
-        if not parts:
-            continue
-        merged = pd.concat([_read(p) for p in parts], ignore_index=True).fillna("")
-        if table in (*CODEBOOK, "methods"):
-            merged = merged.drop_duplicates(merged.columns[0])
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerows([list(merged.columns), *merged.values.tolist()])
-        raw_file(folder, table).write_text(out.getvalue(), encoding="utf-8")
-    return folder
+    return write_series([raw_dir, other], folder)

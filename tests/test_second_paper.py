@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from caserepro import manuscript as ms
 from caserepro import paths
+from caserepro.series import write_series
 from conftest import EXPECTED, REPO, copy_repo, run_snakemake
 
 pytestmark = pytest.mark.e2e
@@ -41,3 +43,42 @@ def test_the_second_paper_has_its_own_manuscript(second_run):
         pytest.skip("no quarto found: the manuscript's inputs are built, not rendered")
     html = paths.manuscript_rendered_files(second_run)["html"].read_text(encoding="utf-8")
     assert "hypocalcaemia" in html and "abstract_values" not in html
+
+
+@pytest.fixture(scope="module")
+def series_run(tmp_path_factory) -> Path:
+    """Both real papers as one case series (`caserepro.series`), up to tables, metrics, audit
+    and figures."""
+    root = copy_repo(tmp_path_factory.mktemp("series"))
+    raw = write_series([root / "data" / "raw", root / PAPER.relative_to(REPO) / "raw"], root / "s")
+    results = root / "results" / "series"
+    targets = ["tables", "derive_metrics", "audit_consistency", "plot_case"]
+    run_snakemake(root, "--config", f"raw_dir={raw}", f"results_dir={results}", "--", *targets)
+    return results
+
+
+def _rows_of(path: Path, case_id: str) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame[frame["case_id"] == case_id].reset_index(drop=True)
+
+
+def test_the_two_papers_as_a_series_give_each_case_its_own_outputs(
+    series_run, second_run, pipeline_run
+):
+    """Every per-case output of the series equals that of the paper run alone: its tables and
+    figures byte for byte, its rows of every metrics table and of the audit."""
+    alone = {"LAT2026-01": pipeline_run / "results", "WANG2021-01": second_run}
+    for case_id, results in alone.items():
+        for own in sorted(paths.tables_dir(results).glob("*.*")):
+            assert (paths.tables_dir(series_run) / own.name).read_bytes() == own.read_bytes()
+        figures = paths.case_figures_dir(results) / case_id
+        drawn = sorted(figures.iterdir())
+        assert len(drawn) == 9  # course, MRI and timeline: SVG, PNG and caption each
+        for own in drawn:
+            in_series = paths.case_figures_dir(series_run) / case_id / own.name
+            assert in_series.read_bytes() == own.read_bytes(), own.name
+        checked = [*paths.metrics_files(results).values(), paths.audit_file(results)]
+        for own in checked:
+            in_series = series_run / own.relative_to(results)
+            pd.testing.assert_frame_equal(_rows_of(in_series, case_id), _rows_of(own, case_id))
+        assert len(_rows_of(paths.audit_file(series_run), case_id)) > 0

@@ -67,12 +67,17 @@ def validated_files(results_dir: str | Path) -> dict[str, Path]:
     return {table: validated_file(results_dir, table) for table in RAW_TABLES}
 
 
+def tables_dir(results_dir: str | Path) -> Path:
+    """The folder of the reproduced paper tables."""
+    return Path(results_dir) / "tables"
+
+
 def paper_table_file(
     results_dir: str | Path, table: str, suffix: str, case_id: str | None = None
 ) -> Path:
     """A reproduced paper table (`csv`) or its Markdown fragment (`md`); in a folder of its
     case when tables of several cases share the name (see `paper_table_outputs`)."""
-    folder = Path(results_dir) / "tables"
+    folder = tables_dir(results_dir)
     return (folder / case_id if case_id else folder) / f"{table}.{suffix}"
 
 

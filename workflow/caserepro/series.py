@@ -1,0 +1,137 @@
+"""A case series from papers: the raw folders of several case reports merged into one folder that
+the pipeline runs like any other.
+
+    python -m caserepro.series --out results/series-raw data/raw examples/wang2021/raw
+    snakemake --config raw_dir=results/series-raw results_dir=results/series
+
+Each case's own tables (cases, timepoints, measurements, claims, ...) are the rows of every
+folder, one folder after the other. The codebook tables (`CODEBOOK_KEYS`: parameters, checks,
+formulas, modalities, qualifiers, methods) describe words, not patients: a row that two folders
+both have is written once, and two folders that define one key differently are an error naming
+both files and lines (the series would otherwise read one paper's words as the other's). A case
+id in two folders is an error too. Columns one folder has and another lacks are left blank for
+the other's rows. Cells are written as the raw files print them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from caserepro.errors import Problem, RawDataError
+from caserepro.paths import RAW_TABLES, raw_file
+from caserepro.raw import line_of, read_raw_table
+
+#: The codebook tables and the column that names each row (shared by the papers of a series).
+CODEBOOK_KEYS: dict[str, str] = {
+    "dictionary": "parameter",
+    "checks": "check",
+    "formulas": "check",
+    "modalities": "modality",
+    "qualifiers": "qualifier",
+    "methods": "method",
+}
+
+
+def _read(folder: Path, table: str) -> pd.DataFrame | None:
+    """One raw table as text ('' for a blank cell), with the file and line of each row."""
+    path = raw_file(folder, table)
+    if not path.exists():
+        return None
+    frame = read_raw_table(path, allow_empty=True).frame.astype("str").fillna("")
+    return frame.assign(_file=str(path), _line=[line_of(i) for i in range(len(frame))])
+
+
+def _conflicts(rows: pd.DataFrame, key: str) -> list[Problem]:
+    """A problem for each key that two folders define with different cells."""
+    columns = [c for c in rows.columns if not c.startswith("_")]
+    distinct = rows.drop_duplicates(columns)
+    twice = distinct[distinct.duplicated(key, keep=False)]
+    problems = []
+    for name, group in twice.groupby(key, sort=False):
+        first, other = group.iloc[0], group.iloc[1]
+        problems.append(
+            Problem(
+                other["_file"],
+                int(other["_line"]),
+                key,
+                f"a series defines each {key} once: the same as {first['_file']} line "
+                f"{first['_line']}, or only in one folder",
+                f"'{name}'",
+            )
+        )
+    return problems
+
+
+def _shared_cases(cases: pd.DataFrame) -> list[Problem]:
+    """A problem for each case id that two folders use."""
+    twice = cases[cases.duplicated("case_id")]
+    return [
+        Problem(
+            row["_file"], int(row["_line"]), "case_id", "a case is in one folder only", f"'{name}'"
+        )
+        for name, row in twice.set_index("case_id", drop=False).iterrows()
+    ]
+
+
+def merged_tables(folders: list[Path]) -> dict[str, pd.DataFrame]:
+    """Every raw table of the series (see the module docstring); RawDataError lists every
+    conflict."""
+    tables, problems = {}, []
+    for table in RAW_TABLES:
+        parts = [part for folder in folders if (part := _read(folder, table)) is not None]
+        if not parts:
+            continue
+        rows = pd.concat(parts, ignore_index=True).fillna("")
+        key = CODEBOOK_KEYS.get(table)
+        if key is not None:
+            problems += _conflicts(rows, key)
+            rows = rows.drop_duplicates(key)
+        elif table == "cases":
+            problems += _shared_cases(rows)
+        tables[table] = rows.drop(columns=["_file", "_line"])
+    if problems:
+        raise RawDataError(problems, ", ".join(map(str, folders)))
+    return tables
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as raw CSV text: a header, then one line per row, quoted only where needed."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([list(frame.columns), *frame.to_numpy().tolist()])
+    return out.getvalue()
+
+
+def write_series(folders: list[Path], out: Path) -> Path:
+    """The merged raw folder of the papers in `folders`, written to `out` (made if needed);
+    nothing is written when they conflict."""
+    tables = merged_tables(folders)
+    out.mkdir(parents=True, exist_ok=True)
+    for table, frame in tables.items():
+        raw_file(out, table).write_text(csv_text(frame), encoding="utf-8")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", type=Path, nargs="+", help="raw folders, one per paper")
+    parser.add_argument("--out", type=Path, required=True, help="the series' raw folder")
+    args = parser.parse_args(argv)
+    if any(args.out.resolve() == folder.resolve() for folder in args.folders):
+        parser.error("--out must be a new folder, not one of the papers' raw folders")
+    try:
+        write_series(args.folders, args.out)
+    except RawDataError as error:
+        print(error.report())
+        return 1
+    print(f"wrote the series of {len(args.folders)} raw folders to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
