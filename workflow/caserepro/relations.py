@@ -14,6 +14,7 @@ import pandas as pd
 
 from caserepro import tables as paper_tables
 from caserepro.codes import combined_key
+from caserepro.intervals import month_number, month_span
 from caserepro.schemas import COMPOSITE_ROWS, OFFSET_UNITS, REFERENCE_CRITERION
 from caserepro.units import conversion
 
@@ -235,39 +236,15 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def _month_number(dates: pd.Series) -> pd.Series:
-    """Months since year 0 for 'YYYY-MM' dates; missing for year-only dates."""
-    return per_value(
-        dates,
-        lambda values: (
-            values.str.extract(r"^(\d{4})-(\d{2})$")
-            .astype("float")
-            .pipe(lambda parts: parts[0] * 12 + parts[1] - 1)
-        ),
-    )
-
-
 #: Longest chain of offsets (a timepoint relative to one relative to another ...) resolved.
 _LONGEST_CHAIN = 50
 
 
 def _month_positions(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Months since year 0 of 'YYYY-MM' or 'YYYY' dates (a year: its January), and whether the
-    date is a year only; worked out once per distinct date."""
-    parts = per_value(
-        dates,
-        lambda values: pd.Series(
-            list(
-                values.astype("str")
-                .str.extract(r"^(\d{4})(?:-(\d{2}))?$")
-                .astype("float64")
-                .itertuples(index=False, name=None)
-            )
-        ),
-    )
-    year = np.array([p[0] for p in parts], dtype="float64")
-    month = np.array([p[1] for p in parts], dtype="float64")
-    return year * 12 + np.nan_to_num(month, nan=1.0) - 1, ~np.isnan(year) & np.isnan(month)
+    date is a year only (`month_span`)."""
+    span = month_span(dates)
+    return span.lo.to_numpy(dtype=np.float64), (span.hi - span.lo == 12).to_numpy()
 
 
 def _positions(t: pd.DataFrame) -> pd.DataFrame:
@@ -342,7 +319,7 @@ def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     timepoint an offset counts from, and that each has a place in its case's order."""
     t = tables["timepoints"]
     case_id = per_value(t["case_id"], lambda values: values)
-    month = _month_number(t["date"])
+    month = month_number(t["date"])
     at_zero = (t["months_after_first_infusion"] == 0).fillna(False)
     first = pd.Series(month[at_zero].values, index=case_id[at_zero])
     first = first[~first.index.duplicated()]
