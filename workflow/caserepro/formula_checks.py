@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import evaluator
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, row_keys
 from caserepro.formulas import Formula, Side, implied_by
 from caserepro.intervals import Interval, intersect, meets, printed
 from caserepro.metrics import EXAMINATION, timepoint_order
@@ -86,13 +86,9 @@ def texts(column: pd.Series, rows: np.ndarray | None = None, blank: str = "") ->
 
 
 def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One integer per row, equal exactly where every column is (blank equals blank), from each
-    column's category codes (`codes.combined_key`), numbered 0.. in order of first appearance."""
-    parts = []
-    for column in columns:
-        values = pd.Categorical(frame[column])
-        parts.append((values.codes.astype(np.int64), len(values.categories)))
-    return pd.factorize(combined_key(parts))[0]
+    """One integer per row, equal exactly where every column is (blank equals blank), numbered
+    0.. in order of first appearance (`codes.row_keys`, renumbered)."""
+    return pd.factorize(row_keys(frame, columns))[0]
 
 
 def shown(m: pd.DataFrame) -> pd.Categorical:

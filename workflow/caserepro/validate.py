@@ -14,7 +14,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from caserepro import schemas
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, distinct
 from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.intervals import printed_decimals
 from caserepro.io import write_table
@@ -33,7 +33,6 @@ from caserepro.relations import (
     NEEDS,
     as_text,
     converted,
-    distinct,
     per_value,
     timepoint_sequence,
     unit_conversions,
