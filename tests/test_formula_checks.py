@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from caserepro.formula_checks import glue, intervals
+from caserepro.formula_checks import glue, intervals, shown
 
 
 def test_intervals_print_each_pair_of_ends_as_the_detail_shows_it():
@@ -23,3 +23,13 @@ def test_glue_joins_texts_and_columns_row_by_row_and_keeps_a_missing_part_missin
     text = glue("lv_edv 210 (", method, ")")
     assert text.tolist()[:2] == ["lv_edv 210 (teichholz)", "lv_edv 210 (simpson)"]
     assert pd.isna(text.iloc[2])
+
+
+def test_shown_puts_the_qualifier_before_the_value_as_the_paper_prints_it():
+    m = pd.DataFrame(
+        {
+            "value": pd.Categorical(["505", "505", "4.2"]),
+            "qualifier": pd.Categorical(["more than", None, None]),
+        }
+    )
+    assert list(np.asarray(shown(m), dtype=object)) == ["more than 505", "505", "4.2"]

@@ -98,11 +98,10 @@ def shown(m: pd.DataFrame) -> pd.Categorical:
     size = len(value.categories) + 1
     codes, pairs = pd.factorize((qualifier.codes.astype(np.int64) + 1) * size + value.codes)
     q, v = np.divmod(pairs, size)
-    texts = [
-        (f"{qualifier.categories[qi - 1]} " if qi else "") + str(value.categories[vi])
-        for qi, vi in zip(q.tolist(), v.tolist(), strict=True)
-    ]
-    return pd.Categorical.from_codes(codes, pd.Index(texts, dtype=object))
+    said = pd.Series(["", *(qualifier.categories.astype("str") + " ")], dtype="str").take(q)
+    number = pd.Series(value.categories.astype("str"), dtype="str").take(v)
+    texts = glue(said.reset_index(drop=True), number.reset_index(drop=True))
+    return pd.Categorical.from_codes(codes, pd.Index(texts.to_numpy(dtype=object), dtype=object))
 
 
 def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.DataFrame:
@@ -487,10 +486,9 @@ def restated(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     date = pd.Categorical(moments["date"]).codes[moment]
     same = ["case_id", "parameter", "modality", "method"]
     group = group_codes(m[same].assign(date=date), [*same, "date"])
-    distinct = pd.DataFrame({"group": group, "moment": moment}).drop_duplicates()
-    timepoints = np.bincount(distinct["group"], minlength=group.max() + 1 if len(group) else 0)[
-        group
-    ]
+    size = int(moment.max(initial=0)) + 1
+    pairs = pd.unique(group.astype(np.int64) * size + moment)  # each (group, moment) once
+    timepoints = np.bincount(pairs // size, minlength=int(group.max(initial=-1)) + 1)[group]
     rows = np.flatnonzero((date >= 0) & (timepoints > 1))
     m = m.take(rows)
     stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
