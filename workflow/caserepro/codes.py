@@ -10,6 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: The columns that identify one examination: values printed together at one place (the key
+#: the validation, the metrics and the audit group measurements by).
+EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
+
 
 def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
     """One int64 per row that sorts like the code columns in turn (-1, missing, sorts first),

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import evaluator
-from caserepro.codes import combined_key, row_keys
+from caserepro.codes import EXAMINATION, combined_key, row_keys
 from caserepro.formulas import Formula, Side, implied_by
 from caserepro.intervals import Interval, intersect, meets, printed
-from caserepro.metrics import EXAMINATION, timepoint_order
+from caserepro.metrics import timepoint_order
 from caserepro.verdicts import INCONSISTENT, MINOR, ROUND, VERDICTS, Grading, grade
 
 #: The output's columns (as `caserepro.audit.COLUMNS`).

@@ -52,12 +52,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import evaluator, formulas
-from caserepro.codes import combined_key, run_firsts, run_starts, values_at
+from caserepro.codes import EXAMINATION, combined_key, run_firsts, run_starts, values_at
 from caserepro.intervals import Interval, month_span, printed
 from caserepro.verdicts import ROUND
 
-#: The columns that identify one examination: values printed together at one place.
-EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 #: The columns that identify one series of a parameter over time (compared with its first value).
 SERIES = ["case_id", "source", "modality", "method", "parameter"]
 #: The validated tables and columns that `derive_metrics` reads.

@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 
 from caserepro import tables as paper_tables
-from caserepro.codes import combined_key, distinct, row_keys
+from caserepro.codes import EXAMINATION, combined_key, distinct, row_keys
 from caserepro.intervals import month_number, month_span
 from caserepro.schemas import COMPOSITE_ROWS, OFFSET_UNITS, REFERENCE_CRITERION
 from caserepro.units import conversion
-
-EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 
 
 def per_value(column: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
