@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from caserepro.codes import combined_key, run_firsts, run_starts, values_at
+import pandas as pd
+from caserepro.codes import combined_key, distinct, row_keys, run_firsts, run_starts, values_at
 
 
 def test_combined_key_sorts_rows_like_their_code_columns():
@@ -38,3 +39,20 @@ def test_runs_of_equal_values_their_first_entries_and_starts():
     assert run_starts(run_firsts(keys)).tolist() == [0, 0, 2, 2, 2, 5]
     assert run_firsts(np.array([], dtype=np.int64)).tolist() == []  # no runs, no entries
     assert run_starts(np.array([True, False, True, True])).tolist() == [0, 0, 2, 3]
+
+
+def text(values: list) -> pd.Series:
+    return pd.Series(values, dtype="str")
+
+
+def test_distinct_of_a_categorical_counts_missing_as_a_value():
+    codes, values = distinct(text(["b", None, "a", "b"]).astype("category"))
+    assert values.iloc[codes].tolist()[:1] == ["b"]
+    assert pd.isna(values.iloc[codes[1]]) and values.iloc[codes[3]] == "b"
+    assert len(values) == 3
+
+
+def test_row_keys_treat_missing_as_equal():
+    frame = pd.DataFrame({"x": text(["a", "a", None, None]), "y": text(["1", "2", "1", "1"])})
+    key = row_keys(frame, ["x", "y"])
+    assert key[2] == key[3] and len(set(key)) == 3

@@ -13,11 +13,13 @@ from caserepro.intervals import (
     Interval,
     gap,
     meets,
+    month_number,
     month_span,
     point,
     powers_of_ten,
     printed,
     printed_decimals,
+    year_and_month,
 )
 from conftest import RAW_DIR
 from hypothesis import given, settings
@@ -246,3 +248,12 @@ def test_less_than_makes_the_printed_value_an_upper_bound():
     got = printed(values, decimals, pd.Series(["<", "more than", None]))
     assert got.lo.tolist() == [float("-inf"), 505.0, 19.5]
     assert got.hi.tolist() == [1.0, float("inf"), 20.5]
+
+
+def test_month_number_and_year_and_month_read_dates_as_month_span_does():
+    dates = pd.Series(["2022-08", "2025", None, "2022-12"], index=[3, 1, 2, 0])
+    assert month_number(dates).fillna(-1).tolist() == [2022 * 12 + 7, -1, -1, 2022 * 12 + 11]
+    parts = year_and_month(dates)
+    assert list(parts.index) == [3, 1, 2, 0]
+    assert parts["year"].fillna(-1).tolist() == [2022, 2025, -1, 2022]
+    assert parts["month"].fillna(-1).tolist() == [8, -1, -1, 12]

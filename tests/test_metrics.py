@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from caserepro import paths
+from caserepro.codes import EXAMINATION
 from caserepro.intervals import printed
 from caserepro.io import csv_bytes
 from caserepro.metrics import (
     CODED_COLUMNS,
-    EXAMINATION,
     INPUT_COLUMNS,
     KeyedRows,
     _groups,

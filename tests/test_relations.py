@@ -10,9 +10,7 @@ from caserepro.relations import (
     NEEDS,
     _pairs_known,
     _positions_in,
-    distinct,
     per_value,
-    row_keys,
 )
 from caserepro.schemas import RELATIONS
 
@@ -21,25 +19,12 @@ def text(values: list) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def test_distinct_of_a_categorical_counts_missing_as_a_value():
-    codes, values = distinct(text(["b", None, "a", "b"]).astype("category"))
-    assert values.iloc[codes].tolist()[:1] == ["b"]
-    assert pd.isna(values.iloc[codes[1]]) and values.iloc[codes[3]] == "b"
-    assert len(values) == 3
-
-
 def test_per_value_equals_the_function_on_every_cell():
     column = text(["12.5", "3", None, "12.5", "x"])
     for given in (column, column.astype("category")):
         result = per_value(given, lambda values: pd.to_numeric(values, errors="coerce"))
         assert result.tolist()[:2] == [12.5, 3.0]
         assert result.isna().tolist() == [False, False, True, False, True]
-
-
-def test_row_keys_treat_missing_as_equal():
-    frame = pd.DataFrame({"x": text(["a", "a", None, None]), "y": text(["1", "2", "1", "1"])})
-    key = row_keys(frame, ["x", "y"])
-    assert key[2] == key[3] and len(set(key)) == 3
 
 
 @pytest.mark.parametrize("categorical", [False, True])

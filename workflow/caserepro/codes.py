@@ -8,6 +8,11 @@ The validation, the derivation and the audit turn text key columns (case, timepo
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+#: The columns that identify one examination: values printed together at one place (the key
+#: the validation, the metrics and the audit group measurements by).
+EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 
 
 def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
@@ -31,6 +36,31 @@ def combined_key(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
         key += 1
         span *= size + 1
     return key
+
+
+def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The column's distinct values (missing is one of them, if present) and, for each row, the
+    position of its value among them: `pd.factorize(column, use_na_sentinel=False)`, but free for
+    a categorical column, which already holds its values once and a code per row."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        codes, values = pd.factorize(column, use_na_sentinel=False)
+        return codes, pd.Series(values)
+    codes = column.cat.codes.to_numpy()
+    values = pd.Series(column.cat.categories)
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(values), codes)
+        values = pd.concat([values, pd.Series([None], dtype=values.dtype)], ignore_index=True)
+    return codes, values
+
+
+def row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 per row, equal for rows whose `columns` hold equal values (missing equals missing)."""
+    parts = []
+    for column in columns:
+        codes, values = distinct(frame[column])
+        parts.append((codes, len(values)))
+    return combined_key(parts)
 
 
 def values_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from matplotlib.patches import Patch
 
 from caserepro import paths
 from caserepro.formatting import format_printed
+from caserepro.intervals import year_and_month
 from caserepro.io import write_text
 from caserepro.theme import CONTEXT_GREY, DEFAULT_DPI, PALETTE, save_figure, themed
 from caserepro.verdicts import WORST_FIRST
@@ -826,8 +827,8 @@ def _mri_text(
 def _dates(dates: pd.Series) -> pd.DataFrame:
     """'YYYY-MM' or 'YYYY' as year, month (NaN when only the year is known) and axis span."""
     text = dates.astype("str")
-    year = pd.to_numeric(text.str.slice(0, 4), errors="coerce")
-    month = pd.to_numeric(text.str.slice(5, 7), errors="coerce")
+    parts = year_and_month(dates)
+    year, month = parts["year"], parts["month"]
     start = year + (month.fillna(1) - 1) / 12
     end = np.where(month.notna(), start + 1 / 12, year + 1)
     return pd.DataFrame(

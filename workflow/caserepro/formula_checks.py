@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import evaluator
-from caserepro.codes import combined_key
+from caserepro.codes import EXAMINATION, combined_key, row_keys
 from caserepro.formulas import Formula, Side, implied_by
 from caserepro.intervals import Interval, intersect, meets, printed
-from caserepro.metrics import EXAMINATION, timepoint_order
+from caserepro.metrics import timepoint_order
 from caserepro.verdicts import INCONSISTENT, MINOR, ROUND, VERDICTS, Grading, grade
 
 #: The output's columns (as `caserepro.audit.COLUMNS`).
@@ -45,11 +45,30 @@ def numbers(values: pd.Series) -> pd.Series:
 
 
 def intervals(lo: pd.Series, hi: pd.Series) -> pd.Series:
-    """'[lo, hi]'; the value alone where both ends print alike; '' where both are missing."""
-    lo_text, hi_text = numbers(lo), numbers(hi)
-    text = ("[" + lo_text + ", " + hi_text + "]").where(lo_text != hi_text, lo_text)
+    """'[lo, hi]'; the value alone where both ends print alike; '' where both are missing.
+    Each distinct pair of ends (as printed) is written once."""
+    ends = [np.round(end.to_numpy(dtype=np.float64), ROUND) for end in (lo, hi)]
+    key = combined_key([(pd.factorize(end)[0], len(end)) for end in ends])
+    _, first, pair = np.unique(key, return_index=True, return_inverse=True)
+    lo_text, hi_text = numbers(pd.Series(ends[0][first])), numbers(pd.Series(ends[1][first]))
+    text = glue("[", lo_text, ", ", hi_text, "]").where(lo_text != hi_text, lo_text)
     text = text.mask((lo_text == "") & (hi_text != ""), "< " + hi_text)
-    return text.mask((hi_text == "") & (lo_text != ""), "> " + lo_text)
+    text = text.mask((hi_text == "") & (lo_text != ""), "> " + lo_text)
+    return pd.Series(text.array.take(pair), index=lo.index)
+
+
+def glue(*parts: pd.Series | str) -> pd.Series:
+    """Texts and columns joined row by row, in one pass (a chain of `+` copies every row's text
+    once per step); a missing part makes the row missing, as `+` does."""
+    index = next(p.index for p in parts if isinstance(p, pd.Series))
+    words = [
+        pa.scalar(p, pa.large_string())
+        if isinstance(p, str)
+        else pa.array(p.astype("str").array).cast(pa.large_string())
+        for p in parts
+    ]
+    text = pc.binary_join_element_wise(*words, pa.scalar("", pa.large_string()))
+    return pd.Series(pd.array(text, dtype="str"), index=index)
 
 
 # --- examinations: the values printed together at one place ----------------------------------
@@ -67,13 +86,9 @@ def texts(column: pd.Series, rows: np.ndarray | None = None, blank: str = "") ->
 
 
 def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One integer per row, equal exactly where every column is (blank equals blank), from each
-    column's category codes (`codes.combined_key`), numbered 0.. in order of first appearance."""
-    parts = []
-    for column in columns:
-        values = pd.Categorical(frame[column])
-        parts.append((values.codes.astype(np.int64), len(values.categories)))
-    return pd.factorize(combined_key(parts))[0]
+    """One integer per row, equal exactly where every column is (blank equals blank), numbered
+    0.. in order of first appearance (`codes.row_keys`, renumbered)."""
+    return pd.factorize(row_keys(frame, columns))[0]
 
 
 def shown(m: pd.DataFrame) -> pd.Categorical:
@@ -83,11 +98,10 @@ def shown(m: pd.DataFrame) -> pd.Categorical:
     size = len(value.categories) + 1
     codes, pairs = pd.factorize((qualifier.codes.astype(np.int64) + 1) * size + value.codes)
     q, v = np.divmod(pairs, size)
-    texts = [
-        (f"{qualifier.categories[qi - 1]} " if qi else "") + str(value.categories[vi])
-        for qi, vi in zip(q.tolist(), v.tolist(), strict=True)
-    ]
-    return pd.Categorical.from_codes(codes, pd.Index(texts, dtype=object))
+    said = pd.Series(["", *(qualifier.categories.astype("str") + " ")], dtype="str").take(q)
+    number = pd.Series(value.categories.astype("str"), dtype="str").take(v)
+    texts = glue(said.reset_index(drop=True), number.reset_index(drop=True))
+    return pd.Categorical.from_codes(codes, pd.Index(texts.to_numpy(dtype=object), dtype=object))
 
 
 def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.DataFrame:
@@ -144,11 +158,8 @@ def printed_any(exams: pd.DataFrame, side: Side) -> pd.Series:
 
 def inputs_text(exams: pd.DataFrame, side: Side) -> pd.Series:
     """'lv_edv 210, lv_esv 161' (a missing input: '?')."""
-    parts = [n + " " + exams[f"{n}_text"].astype("str").fillna("?") for n in side.names]
-    text = parts[0]
-    for part in parts[1:]:
-        text = text + ", " + part
-    return text
+    parts = [(", ", n, " ", exams[f"{n}_text"].astype("str").fillna("?")) for n in side.names]
+    return glue(*[word for part in parts for word in part][1:])
 
 
 # --- grading and the output rows --------------------------------------------------------------
@@ -162,20 +173,20 @@ def graded(rows: pd.DataFrame, check: str, grading: Grading) -> pd.DataFrame:
     detail = rows["detail"].astype("str")
     flagged = pd.Series((verdict == MINOR) | (verdict == INCONSISTENT), index=rows.index)
     touch = pd.Series(distance == 0, index=rows.index)
-    gap_text = (
-        "; gap "
-        + numbers(pd.Series(distance, index=rows.index))
-        + " ("
-        + numbers(pd.Series(np.round(100 * relative, 2), index=rows.index))
-        + " % of reported)"
+    gap_text = glue(
+        "; gap ",
+        numbers(pd.Series(distance, index=rows.index)),
+        " (",
+        numbers(pd.Series(np.round(100 * relative, 2), index=rows.index)),
+        " % of reported)",
     )
     gap_text = gap_text.where(~touch, "; the intervals only touch at an end (neighbouring values)")
-    detail = detail.where(~flagged, detail + gap_text)
+    detail = detail.where(~flagged, glue(detail, gap_text))
     if check in grading.soft_checks:
         capped = verdict == INCONSISTENT
         verdict = np.where(capped, MINOR, verdict)
         soft = "; would be inconsistent, but these need not agree (soft check: minor at most)"
-        detail = detail.where(~capped, detail + soft)
+        detail = detail.where(~capped, glue(detail, soft))
     out = rows.assign(
         check=check,
         expected_low=np.round(rows["exp_lo"].to_numpy(float), ROUND),
@@ -274,8 +285,8 @@ def check_examination(
         printed_all(exams, exp) & printed_any(exams, rep)
     )
     for n in dict.fromkeys([*rep.names, *exp.names]):  # never printed at this modality: no row
-        somewhere = exams.groupby("modality")[f"{n}_lo"].transform(lambda v: v.notna().any())
-        keep &= somewhere.astype(bool)
+        printed_at = exams.loc[exams[f"{n}_lo"].notna().to_numpy(), "modality"].unique()
+        keep &= exams["modality"].isin(printed_at)
     e = in_order(exams[keep.to_numpy()])
     rep_lo, rep_hi = bounds(e, rep)
     exp_lo, exp_hi = bounds(e, exp)
@@ -283,17 +294,13 @@ def check_examination(
     for n in dict.fromkeys([*rep.names, *exp.names]):
         missing = missing.where(e[f"{n}_lo"].notna(), missing + n + " not printed; ")
     unit = unit_text(formula)
+    gives = (f"{exp.text} from ", inputs_text(e, exp), " gives ", intervals(exp_lo, exp_hi), unit)
     if isinstance(rep.tree, evaluator.ast.Name):
-        said = "; printed " + e[f"{rep.tree.id}_text"].astype("str").fillna("?")
-        scale = e[rep.tree.id]
+        said = e[f"{rep.tree.id}_text"].astype("str").fillna("?")
+        detail, scale = glue(missing, *gives, "; printed ", said), e[rep.tree.id]
     else:
-        said = f"; {rep.text} from " + inputs_text(e, rep) + " gives " + intervals(rep_lo, rep_hi)
-        said, scale = said + unit, (rep_lo + rep_hi) / 2
-    gives = f"{exp.text} from " + inputs_text(e, exp) + " gives " + intervals(exp_lo, exp_hi)
-    if isinstance(rep.tree, evaluator.ast.Name):
-        detail = missing + gives + unit + said
-    else:
-        detail = missing + said.str.removeprefix("; ") + " vs " + gives + unit
+        said = (f"{rep.text} from ", inputs_text(e, rep), " gives ", intervals(rep_lo, rep_hi))
+        detail, scale = glue(missing, *said, unit, " vs ", *gives), (rep_lo + rep_hi) / 2
     rows = e.assign(
         parameter=formula.quantity,
         against=", ".join(exp.names),
@@ -334,17 +341,10 @@ def check_scan(formula: Formula, exams: pd.DataFrame, grading: Grading) -> pd.Da
     pairs = in_order(pairs[(pairs["method"] < pairs["method_b"]).to_numpy()], "method_b")
     a_text, b_text = intervals(pairs["lo"], pairs["hi"]), intervals(pairs["lo_b"], pairs["hi_b"])
     unit = unit_text(formula)
-    detail = (
-        f"one scan: {formula.quantity} implied for "
-        + pairs["method"]
-        + " "
-        + a_text
-        + unit
-        + " vs for "
-        + pairs["method_b"]
-        + " "
-        + b_text
-        + unit
+    detail = glue(
+        f"one scan: {formula.quantity} implied for ",
+        *(pairs["method"], " ", a_text, unit),
+        *(" vs for ", pairs["method_b"], " ", b_text, unit),
     )
     return _pair_rows(pairs, formula, pairs["method_b"], a_text, detail, grading)
 
@@ -384,19 +384,12 @@ def check_case(formula: Formula, exams: pd.DataFrame, grading: Grading) -> pd.Da
     pairs = in_order(pairs[pairs["timepoint_b"].notna().to_numpy()], "timepoint_b")
     a_text, b_text = intervals(pairs["lo"], pairs["hi"]), intervals(pairs["lo_b"], pairs["hi_b"])
     unit = unit_text(formula)
-    method = (" (" + pairs["method"] + ")").where(pairs["method"] != "", "")
-    detail = (
-        f"{formula.quantity} implied at "
-        + pairs["timepoint"]
-        + " "
-        + a_text
-        + unit
-        + " vs at "
-        + pairs["timepoint_b"]
-        + " "
-        + b_text
-        + unit
-        + method
+    method = glue(" (", pairs["method"], ")").where(pairs["method"] != "", "")
+    detail = glue(
+        f"{formula.quantity} implied at ",
+        *(pairs["timepoint"], " ", a_text, unit),
+        *(" vs at ", pairs["timepoint_b"], " ", b_text, unit),
+        method,
     )
     return _pair_rows(pairs, formula, pairs["timepoint_b"], a_text, detail, grading)
 
@@ -436,19 +429,11 @@ def check_visits(
     scans = scans.merge(found.reset_index(), on=moment, how="left")
     scans = in_order(scans.assign(against=scans["against"].fillna("")), "against")
     implied_text, unit = intervals(scans["lo"], scans["hi"]), unit_text(formula)
-    printed_text = (
-        f"; {q} printed in "
-        + scans["date"].astype("str")
-        + " ("
-        + scans["against"]
-        + "): "
-        + intervals(scans["exp_lo"], scans["exp_hi"])
-        + unit
-    )
-    printed_text = printed_text.where(
-        scans["against"] != "", f"; no {q} printed in " + scans["date"].astype("str")
-    )
-    detail = f"{q} during the scan, " + scans["how"] + " = " + implied_text + unit + printed_text
+    date, found_in = scans["date"].astype("str"), scans["against"]
+    found_text = intervals(scans["exp_lo"], scans["exp_hi"])
+    printed_text = glue(f"; {q} printed in ", date, " (", found_in, "): ", found_text, unit)
+    printed_text = printed_text.where(found_in != "", glue(f"; no {q} printed in ", date))
+    detail = glue(f"{q} during the scan, ", scans["how"], " = ", implied_text, unit, printed_text)
     rows = scans.assign(
         parameter=q,
         reported=implied_text,
@@ -501,10 +486,9 @@ def restated(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     date = pd.Categorical(moments["date"]).codes[moment]
     same = ["case_id", "parameter", "modality", "method"]
     group = group_codes(m[same].assign(date=date), [*same, "date"])
-    distinct = pd.DataFrame({"group": group, "moment": moment}).drop_duplicates()
-    timepoints = np.bincount(distinct["group"], minlength=group.max() + 1 if len(group) else 0)[
-        group
-    ]
+    size = int(moment.max(initial=0)) + 1
+    pairs = pd.unique(group.astype(np.int64) * size + moment)  # each (group, moment) once
+    timepoints = np.bincount(pairs // size, minlength=int(group.max(initial=-1)) + 1)[group]
     rows = np.flatnonzero((date >= 0) & (timepoints > 1))
     m = m.take(rows)
     stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
@@ -530,33 +514,29 @@ def check_same_month(tables: dict[str, pd.DataFrame], grading: Grading) -> pd.Da
     the latest earlier timepoint of that month (its first source, alphabetically)."""
     same = ["case_id", "parameter", "modality", "method"]
     long = restated(tables)
-    pairs = long.merge(long.drop(columns=[*same, "row"]), on="group", suffixes=("", "_b"))
+    # Paired on positions and codes first; the texts are taken once, for the pairs kept.
+    ends = pd.DataFrame(
+        {"at": np.arange(len(long)), "group": long["group"], "rank": long["rank"]}
+    ).assign(source=pd.factorize(long["source"], sort=True)[0])
+    pairs = ends.merge(ends, on="group", suffixes=("", "_b"))
     pairs = pairs[(pairs["rank"] > pairs["rank_b"]).to_numpy()]
     # Each value once, against the latest earlier timepoint's first source (the sources of one
     # timepoint are compared with one another by repeated_value).
-    pairs = pairs.sort_values(["row", "rank_b", "source_b"], ascending=[True, False, True])
-    pairs = pairs.drop_duplicates("row")
+    pairs = pairs.sort_values(["at", "rank_b", "source_b"], ascending=[True, False, True])
+    pairs = pairs.drop_duplicates("at")
+    later = long.take(pairs["at"].to_numpy()).reset_index(drop=True)
+    earlier = long.take(pairs["at_b"].to_numpy()).drop(columns=[*same, "row", "group"])
+    pairs = later.join(earlier.reset_index(drop=True).add_suffix("_b"))
     pairs = sorted_by(
         pairs, ["case_id", "parameter", "rank", "source", "method", "timepoint_b", "source_b"]
     )
-    detail = (
-        pairs["source"]
-        + " prints "
-        + pairs["shown"]
-        + " at "
-        + pairs["timepoint"]
-        + "; "
-        + pairs["source_b"]
-        + " prints "
-        + pairs["shown_b"]
-        + " at "
-        + pairs["timepoint_b"]
-        + ", the same month ("
-        + pairs["date"].astype("str")
-        + ")"
+    detail = glue(
+        *(pairs["source"], " prints ", pairs["shown"], " at ", pairs["timepoint"], "; "),
+        *(pairs["source_b"], " prints ", pairs["shown_b"], " at ", pairs["timepoint_b"]),
+        *(", the same month (", pairs["date"].astype("str"), ")"),
     )
     rows = pairs.assign(
-        against=pairs["timepoint_b"] + " (" + pairs["source_b"] + ")",
+        against=glue(pairs["timepoint_b"], " (", pairs["source_b"], ")"),
         reported=pairs["shown"],
         rep_lo=pairs["lo"],
         rep_hi=pairs["hi"],

@@ -176,6 +176,21 @@ def month_span(date: pd.Series) -> Interval:
     return Interval(pd.Series(start, index=date.index), pd.Series(start + length, index=date.index))
 
 
+def month_number(date: pd.Series) -> pd.Series:
+    """Months since year 0 of 'YYYY-MM' dates (`month_span`'s start); missing for a year only."""
+    span = month_span(date)
+    return span.lo.where(span.hi - span.lo == 1)
+
+
+def year_and_month(date: pd.Series) -> pd.DataFrame:
+    """Year and month of 'YYYY-MM' or 'YYYY' dates (month missing for a year only), as
+    `month_span` reads them."""
+    span = month_span(date)
+    year = np.floor(span.lo / 12)
+    month = (span.lo - 12 * year + 1).where(span.hi - span.lo == 1)
+    return pd.DataFrame({"year": year, "month": month}, index=date.index)
+
+
 def printed_decimals(printed: pd.Series) -> pd.Series:
     """Digits after the decimal point of numbers as printed ('38.64' -> 2, '264.0' -> 1, '20' -> 0)."""
     point = printed.str.find(".")

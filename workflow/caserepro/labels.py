@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from caserepro.formulas import check_names
-from caserepro.intervals import Interval, gap, printed, printed_decimals
+from caserepro.intervals import (
+    LOWER_BOUND_QUALIFIERS,
+    UPPER_BOUND_QUALIFIERS,
+    Interval,
+    gap,
+    printed,
+    printed_decimals,
+)
 
 #: The verdicts as readers read them (the codes are `consistency.csv`'s).
 VERDICT_LABELS: dict[str, str] = {
@@ -28,8 +35,11 @@ VERDICT_LABELS: dict[str, str] = {
 
 #: An interval the audit writes as a reported value: "[1.6385, 1.6468]".
 _INTERVAL = re.compile(r"^\[\s*(-?[\d.]+(?:e-?\d+)?),\s*(-?[\d.]+(?:e-?\d+)?)\s*\]$")
-#: A number as the paper prints it.
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+#: A number as the paper prints it, after a qualifier that makes it a bound ('more than 505').
+_QUALIFIED_NUMBER = re.compile(
+    rf"^(?:({'|'.join(map(re.escape, (*LOWER_BOUND_QUALIFIERS, *UPPER_BOUND_QUALIFIERS)))}) ?)?"
+    r"(-?\d+(?:\.\d+)?)$"
+)
 
 
 #: The validated tables the codebook's names come from.
@@ -135,14 +145,17 @@ def _number(value: float, decimals: int) -> str:
 def reported_interval(
     reported: pd.Series, dictionary_decimals: pd.Series
 ) -> tuple[Interval, pd.Series]:
-    """What each reported text stands for, and the decimals to show numbers of its row with (its
-    printed decimals, or the dictionary's for values the audit computed, plus one)."""
+    """What each reported text stands for, read as the audit reads printed values
+    (`intervals.printed`: 'more than 505' is (505, inf)), and the decimals to show numbers of its
+    row with (its printed decimals, or the dictionary's for values the audit computed, plus one)."""
     text = reported.astype("string").fillna("").str.strip()
     bracket = text.str.extract(_INTERVAL).astype("float64")
-    is_number = text.str.fullmatch(_NUMBER).fillna(False).astype(bool)
-    decimals = printed_decimals(text.where(is_number, "")).where(is_number, dictionary_decimals)
-    value = pd.to_numeric(text.where(is_number), errors="coerce")
-    rounding = printed(value, decimals.astype("int64"))
+    qualifier, number = text.str.extract(_QUALIFIED_NUMBER).T.to_numpy()
+    number = pd.Series(number, index=text.index, dtype="string")
+    is_number = number.notna().to_numpy()
+    decimals = printed_decimals(number.fillna("")).where(is_number, dictionary_decimals)
+    value = pd.to_numeric(number, errors="coerce")
+    rounding = printed(value, decimals.astype("int64"), pd.Series(qualifier, index=text.index))
     lo = rounding.lo.where(is_number, bracket[0])
     hi = rounding.hi.where(is_number, bracket[1])
     return Interval(lo, hi), (decimals + 1).astype("int64")

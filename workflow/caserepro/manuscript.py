@@ -25,6 +25,7 @@ import yaml
 
 from caserepro import labels as readers
 from caserepro import paths, reviewer
+from caserepro.intervals import year_and_month
 from caserepro.markup import (
     attribute_text,
     expanded_text,
@@ -155,10 +156,10 @@ def format_number(value: float, decimals: int, signed: bool = False) -> str:
 
 def format_month(month: str) -> str:
     """'2022-08' -> 'August 2022'; '2025' -> '2025' (dates are kept at month precision)."""
-    parts = str(month).split("-")
-    if len(parts) == 1:
-        return parts[0]
-    return pd.Timestamp(year=int(parts[0]), month=int(parts[1]), day=1).strftime("%B %Y")
+    year, number = year_and_month(pd.Series([month])).iloc[0]
+    if np.isnan(number):
+        return str(month)
+    return pd.Timestamp(year=int(year), month=int(number), day=1).strftime("%B %Y")
 
 
 def slug(text: str) -> str:

@@ -52,12 +52,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import evaluator, formulas
-from caserepro.codes import combined_key, run_firsts, run_starts, values_at
+from caserepro.codes import EXAMINATION, combined_key, run_firsts, run_starts, values_at
 from caserepro.intervals import Interval, month_span, printed
 from caserepro.verdicts import ROUND
 
-#: The columns that identify one examination: values printed together at one place.
-EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
 #: The columns that identify one series of a parameter over time (compared with its first value).
 SERIES = ["case_id", "source", "modality", "method", "parameter"]
 #: The validated tables and columns that `derive_metrics` reads.
@@ -660,12 +658,13 @@ def coded_text(codes: np.ndarray, labels: pd.Index) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(labels)))
 
 
-def remodelling(
-    tables: dict[str, pd.DataFrame], thresholds: dict, keyed: KeyedRows | None = None
-) -> pd.DataFrame:
-    """HFimpEF and reverse-remodelling criteria at each later timepoint against the first."""
-    lvef, rr = thresholds["lvef"], thresholds["reverse_remodelling"]
-    keyed = _measurement_rows(tables) if keyed is None else keyed
+#: The key of a remodelling row: a series of scans and the later timepoint compared with its first.
+_REMODELLING_KEY = ["case_id", "source", "modality", "method", "baseline_timepoint", "timepoint"]
+
+
+def _against_baseline(keyed: KeyedRows) -> tuple[KeyedRows, pd.DataFrame]:
+    """One row per series and later timepoint (`_REMODELLING_KEY`, in time order) with LVEF and
+    LVESV there and at the series' first timepoint."""
     params = ["lvef", "lv_esv"]
     pairs = keyed.take(_parameter_position(keyed, params) >= 0)
     order, baseline = _series_in_time(pairs)
@@ -676,8 +675,7 @@ def remodelling(
     later = timepoint != timepoint[baseline]
     pairs, value, baseline_value = pairs.take(later), value[later], value[baseline][later]
     # One row per series and later timepoint, with both parameters side by side.
-    series = ["case_id", "source", "modality", "method", "baseline_timepoint", "timepoint"]
-    group, first = _groups(pairs.key(series))
+    group, first = _groups(pairs.key(_REMODELLING_KEY))
     cells = np.full((len(first), len(params)), -1)
     parameter = _parameter_position(pairs, params)
     cells[group[::-1], parameter[::-1]] = np.arange(len(pairs))[::-1]
@@ -694,21 +692,31 @@ def remodelling(
             "lv_esv": values_at(value, cells[:, 1]),
         }
     )
+    return rows, w
+
+
+def _known(flag: pd.Series, *inputs: pd.Series) -> pd.Series:
+    """The flag, missing where any of its inputs is (a criterion that cannot be judged)."""
+    missing = pd.concat(inputs, axis=1).isna().any(axis=1)
+    return flag.astype("boolean").mask(missing, pd.NA)
+
+
+def remodelling(
+    tables: dict[str, pd.DataFrame], thresholds: dict, keyed: KeyedRows | None = None
+) -> pd.DataFrame:
+    """HFimpEF and reverse-remodelling criteria at each later timepoint against the first."""
+    lvef, rr = thresholds["lvef"], thresholds["reverse_remodelling"]
+    rows, w = _against_baseline(_measurement_rows(tables) if keyed is None else keyed)
     rise = w["lvef"] - w["lvef_baseline"]
     fall = 100 * (w["lv_esv_baseline"] - w["lv_esv"]) / w["lv_esv_baseline"]
-
-    def known(flag: pd.Series, *inputs: pd.Series) -> pd.Series:
-        missing = pd.concat(inputs, axis=1).isna().any(axis=1)
-        return flag.astype("boolean").mask(missing, pd.NA)
-
     hfimpef = (
         (w["lvef_baseline"] <= lvef["improved_baseline_max"])
         & (rise >= lvef["improved_rise_min"])
         & (w["lvef"] > lvef["improved_followup_above"])
     )
-    rise_met = known(rise >= rr["lvef_rise_min_points"], rise)
-    fall_met = known(fall >= rr["lvesv_fall_min_percent"], fall)
-    out = pd.DataFrame({column: rows.text(column) for column in series})
+    rise_met = _known(rise >= rr["lvef_rise_min_points"], rise)
+    fall_met = _known(fall >= rr["lvesv_fall_min_percent"], fall)
+    out = pd.DataFrame({column: rows.text(column) for column in _REMODELLING_KEY})
     return out.assign(
         lvef_baseline=w["lvef_baseline"],
         lvef=w["lvef"],
@@ -716,7 +724,7 @@ def remodelling(
         lv_esv_baseline=w["lv_esv_baseline"],
         lv_esv=w["lv_esv"],
         lv_esv_fall_percent=fall.round(ROUND),
-        hfimpef=known(hfimpef, rise),
+        hfimpef=_known(hfimpef, rise),
         lvef_rise_met=rise_met,
         lv_esv_fall_met=fall_met,
         reverse_remodelling=(rise_met & fall_met),

@@ -13,27 +13,10 @@ import numpy as np
 import pandas as pd
 
 from caserepro import tables as paper_tables
-from caserepro.codes import combined_key
+from caserepro.codes import EXAMINATION, combined_key, distinct, row_keys
+from caserepro.intervals import month_number, month_span
 from caserepro.schemas import COMPOSITE_ROWS, OFFSET_UNITS, REFERENCE_CRITERION
 from caserepro.units import conversion
-
-EXAMINATION = ["case_id", "timepoint", "modality", "method", "source"]
-
-
-def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """The column's distinct values (missing is one of them, if present) and, for each row, the
-    position of its value among them: `pd.factorize(column, use_na_sentinel=False)`, but free for
-    a categorical column, which already holds its values once and a code per row."""
-    if not isinstance(column.dtype, pd.CategoricalDtype):
-        codes, values = pd.factorize(column, use_na_sentinel=False)
-        return codes, pd.Series(values)
-    codes = column.cat.codes.to_numpy()
-    values = pd.Series(column.cat.categories)
-    missing = codes < 0
-    if missing.any():
-        codes = np.where(missing, len(values), codes)
-        values = pd.concat([values, pd.Series([None], dtype=values.dtype)], ignore_index=True)
-    return codes, values
 
 
 def per_value(column: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -52,15 +35,6 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its categorical columns as plain text."""
     categorical = [c for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
     return frame.astype(dict.fromkeys(categorical, "str"))
-
-
-def row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One int64 per row, equal for rows whose `columns` hold equal values (missing equals missing)."""
-    parts = []
-    for column in columns:
-        codes, values = distinct(frame[column])
-        parts.append((codes, len(values)))
-    return combined_key(parts)
 
 
 def _pairs_known(
@@ -132,8 +106,9 @@ def unit_conversions(
     parameter is unknown) and `scale`/`offset` from the row's unit to it (missing if pint
     cannot convert); worked out once per distinct (parameter, unit) pair."""
     d = as_text(dictionary).drop_duplicates("parameter").set_index("parameter")["unit"]
-    key = row_keys(frame, ["parameter", unit])
-    _, first_row, pair_of_row = np.unique(key, return_index=True, return_inverse=True)
+    pair_of_row = pd.factorize(row_keys(frame, ["parameter", unit]))[0]  # a hash, not a sort
+    first_row = np.zeros(pair_of_row.max(initial=-1) + 1, dtype=np.int64)
+    first_row[pair_of_row[::-1]] = np.arange(len(frame))[::-1]  # assigned last to first
     given = frame[unit].iloc[first_row]
     pairs = pd.DataFrame(
         {
@@ -235,39 +210,15 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def _month_number(dates: pd.Series) -> pd.Series:
-    """Months since year 0 for 'YYYY-MM' dates; missing for year-only dates."""
-    return per_value(
-        dates,
-        lambda values: (
-            values.str.extract(r"^(\d{4})-(\d{2})$")
-            .astype("float")
-            .pipe(lambda parts: parts[0] * 12 + parts[1] - 1)
-        ),
-    )
-
-
 #: Longest chain of offsets (a timepoint relative to one relative to another ...) resolved.
 _LONGEST_CHAIN = 50
 
 
 def _month_positions(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Months since year 0 of 'YYYY-MM' or 'YYYY' dates (a year: its January), and whether the
-    date is a year only; worked out once per distinct date."""
-    parts = per_value(
-        dates,
-        lambda values: pd.Series(
-            list(
-                values.astype("str")
-                .str.extract(r"^(\d{4})(?:-(\d{2}))?$")
-                .astype("float64")
-                .itertuples(index=False, name=None)
-            )
-        ),
-    )
-    year = np.array([p[0] for p in parts], dtype="float64")
-    month = np.array([p[1] for p in parts], dtype="float64")
-    return year * 12 + np.nan_to_num(month, nan=1.0) - 1, ~np.isnan(year) & np.isnan(month)
+    date is a year only (`month_span`)."""
+    span = month_span(dates)
+    return span.lo.to_numpy(dtype=np.float64), (span.hi - span.lo == 12).to_numpy()
 
 
 def _positions(t: pd.DataFrame) -> pd.DataFrame:
@@ -342,7 +293,7 @@ def enrich_timepoints(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     timepoint an offset counts from, and that each has a place in its case's order."""
     t = tables["timepoints"]
     case_id = per_value(t["case_id"], lambda values: values)
-    month = _month_number(t["date"])
+    month = month_number(t["date"])
     at_zero = (t["months_after_first_infusion"] == 0).fillna(False)
     first = pd.Series(month[at_zero].values, index=case_id[at_zero])
     first = first[~first.index.duplicated()]

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 from caserepro.audit import flatten
-from caserepro.intervals import LOWER_BOUND_QUALIFIERS, printed
+from caserepro.intervals import LOWER_BOUND_QUALIFIERS, month_span, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.reviewer import restate_word_claims, teichholz_dimension
@@ -83,9 +83,7 @@ def marker(seed: int) -> str:
 
 def _month_number(date: pd.Series) -> pd.Series:
     """Months since year 0 of 'YYYY-MM' dates; a year-only date counts as its January."""
-    year = date.str.slice(0, 4).astype("int64")
-    month = pd.to_numeric(date.str.slice(5, 7), errors="coerce").fillna(1).astype("int64")
-    return year * 12 + month - 1
+    return month_span(date).lo.astype("int64")
 
 
 def _format_month(number: np.ndarray, year_only: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from caserepro import schemas
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, distinct
 from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.intervals import printed_decimals
 from caserepro.io import write_table
@@ -33,7 +33,6 @@ from caserepro.relations import (
     NEEDS,
     as_text,
     converted,
-    distinct,
     per_value,
     timepoint_sequence,
     unit_conversions,
@@ -275,6 +274,59 @@ def _with_details(problems: list[Problem], enriched: pd.DataFrame) -> list[Probl
     return out
 
 
+def _each_table(
+    raw: dict[str, RawTable], names: dict[str, str], text_as_categories: bool
+) -> tuple[list[Problem], dict[str, pd.DataFrame], dict[str, pd.DataFrame], set[str]]:
+    """Every table checked alone (`raw` emptied as each is): its problems, the typed tables (as
+    text unless `text_as_categories`), the tables usable for the checks across tables (a broken
+    table read leniently, if it can be) and the names of the broken tables."""
+    problems: list[Problem] = []
+    typed: dict[str, pd.DataFrame] = {}
+    usable: dict[str, pd.DataFrame] = {}
+    broken: set[str] = set()
+    for table in list(raw):
+        read = raw.pop(table)
+        model = schemas.TABLE_SCHEMAS[table]
+        found: list[Problem] = []
+        if (result := _typed_quickly(model, read)) is None:
+            checked, found = _check(model, read.frame, names[table])
+            result = None if checked is None else _with_categories(checked, read.coded)
+        problems += found
+        if result is not None:
+            if not text_as_categories:
+                typed[table] = as_text(result)
+            usable[table] = result
+        else:
+            broken.add(table)
+            if (lenient := _lenient(model, read.frame)) is not None:
+                usable[table] = _with_categories(lenient)
+    return problems, typed, usable, broken
+
+
+def _across_tables(
+    usable: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    reported: set[tuple[str, int | None, str | None]],
+    broken: set[str],
+) -> list[Problem]:
+    """The problems of the checks across tables, less the echoes: on a cell already `reported`,
+    or of a check against a `broken` table."""
+    problems: list[Problem] = []
+    for table, enrich in ENRICHERS.items():
+        if table in usable and all(need in usable for need in NEEDS[table]):
+            enriched = enrich(usable)
+            if all(_holds(enriched[rule.flag]) for rule in schemas.RELATIONS[table]):
+                continue
+            _, found = _check(schemas.relation_schema(table), enriched, names[table])
+            problems += [
+                p
+                for p in _with_details(found, enriched)
+                if (p.file, p.line, p.column) not in reported
+                and not broken & set(schemas.RELATION_SOURCES.get(p.check, ()))
+            ]
+    return problems
+
+
 def validate_tables(
     raw: dict[str, RawTable],
     names: dict[str, str],
@@ -295,26 +347,8 @@ def validate_tables(
     its errors are raised here. `unreadable`: problems of files that could not be read at all
     (they are reported with the rest; the checks that need those tables are skipped).
     """
-    problems: list[Problem] = list(unreadable or [])
-    typed: dict[str, pd.DataFrame] = {}
-    usable: dict[str, pd.DataFrame] = {}
-    broken: set[str] = set()
-    for table in list(raw):
-        read = raw.pop(table)
-        model = schemas.TABLE_SCHEMAS[table]
-        found: list[Problem] = []
-        if (result := _typed_quickly(model, read)) is None:
-            checked, found = _check(model, read.frame, names[table])
-            result = None if checked is None else _with_categories(checked, read.coded)
-        problems += found
-        if result is not None:
-            if not text_as_categories:
-                typed[table] = as_text(result)
-            usable[table] = result
-        else:
-            broken.add(table)
-            if (lenient := _lenient(model, read.frame)) is not None:
-                usable[table] = _with_categories(lenient)
+    problems, typed, usable, broken = _each_table(raw, names, text_as_categories)
+    problems = list(unreadable or []) + problems
     validated = None
     folder = os.path.dirname(next(iter(names.values()))) if names else None
     if not problems:
@@ -323,19 +357,7 @@ def validate_tables(
     with ThreadPoolExecutor(max_workers=1) as helper:
         early = helper.submit(meanwhile, validated) if meanwhile and validated else None
         reported = {(p.file, p.line, p.column) for p in problems}
-        for table, enrich in ENRICHERS.items():
-            if table in usable and all(need in usable for need in NEEDS[table]):
-                enriched = enrich(usable)
-                if all(_holds(enriched[rule.flag]) for rule in schemas.RELATIONS[table]):
-                    continue
-                _, found = _check(schemas.relation_schema(table), enriched, names[table])
-                found = _with_details(found, enriched)
-                problems += [
-                    p
-                    for p in found
-                    if (p.file, p.line, p.column) not in reported
-                    and not broken & set(schemas.RELATION_SOURCES.get(p.check, ()))
-                ]
+        problems += _across_tables(usable, names, reported, broken)
         if early is not None:
             early.result()
     if problems or validated is None:

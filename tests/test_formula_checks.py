@@ -1,0 +1,35 @@
+"""The formulas' checks' texts: each distinct number written once, texts joined in one pass."""
+
+import numpy as np
+import pandas as pd
+from caserepro.formula_checks import glue, intervals, shown
+
+
+def test_intervals_print_each_pair_of_ends_as_the_detail_shows_it():
+    lo = pd.Series([1.82, 1.82, np.nan, 12.0, np.nan, 1.815])
+    hi = pd.Series([1.93, 1.93, 66.5, 12.0, np.nan, np.nan])
+    assert intervals(lo, hi).tolist() == [
+        "[1.82, 1.93]",
+        "[1.82, 1.93]",
+        "< 66.5",
+        "12",
+        "",
+        "> 1.815",
+    ]
+
+
+def test_glue_joins_texts_and_columns_row_by_row_and_keeps_a_missing_part_missing():
+    method = pd.Series(["teichholz", "simpson", None], dtype="str")
+    text = glue("lv_edv 210 (", method, ")")
+    assert text.tolist()[:2] == ["lv_edv 210 (teichholz)", "lv_edv 210 (simpson)"]
+    assert pd.isna(text.iloc[2])
+
+
+def test_shown_puts_the_qualifier_before_the_value_as_the_paper_prints_it():
+    m = pd.DataFrame(
+        {
+            "value": pd.Categorical(["505", "505", "4.2"]),
+            "qualifier": pd.Categorical(["more than", None, None]),
+        }
+    )
+    assert list(np.asarray(shown(m), dtype=object)) == ["more than 505", "505", "4.2"]
