@@ -19,6 +19,7 @@ from caserepro.intervals import Interval
 SEXES = ("male", "female")
 #: The parameters whose ratios give the body-surface area the paper implies (top / bottom).
 BSA_RATIOS = (("stroke_volume", "stroke_volume_index"), ("cardiac_output", "cardiac_index"))
+BSA_PARAMETERS = [parameter for pair in BSA_RATIOS for parameter in pair]
 
 
 def band_groups(thresholds: dict) -> set[str]:
@@ -79,7 +80,7 @@ def implied_bsa(values: pd.DataFrame) -> pd.DataFrame:
     """Body-surface area the paper implies per case, timepoint and modality: the hull of SV/SVI
     and CO/CI over the methods (columns case_id, timepoint, modality, bsa_lo, bsa_hi)."""
     keys = ["case_id", "timepoint", "modality", "method"]
-    values = values[values["parameter"].isin([p for pair in BSA_RATIOS for p in pair])]
+    values = values[values["parameter"].isin(BSA_PARAMETERS)]
     wide = values.assign(method=values["method"].fillna("")).pivot_table(
         index=keys, columns="parameter", values=["lo", "hi"], aggfunc={"lo": "min", "hi": "max"}
     )

@@ -94,7 +94,8 @@ def as_text(column: pd.Series) -> pd.Series:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return column
     categories = [*column.cat.categories.astype("str"), np.nan]  # the last: code -1, missing
-    return words(np.array(categories, dtype=object), column.cat.codes.to_numpy())
+    texts = words(np.array(categories, dtype=object), column.cat.codes.to_numpy())
+    return texts.set_axis(column.index)
 
 
 def span_text(lo: pd.Series | np.ndarray, hi: pd.Series | np.ndarray) -> pd.Series:
@@ -136,8 +137,10 @@ def routed(claims: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     route: 'band' (kind within, a band group), 'duration' (within, `duration.<unit>`), else
     'data' (range, change, a threshold)."""
     claims = claims.reset_index(drop=True)
-    parts = claims["criterion"].astype("str").str.partition(".").reindex(columns=[0, 1, 2])
-    group, band = parts[0].fillna("").astype("str"), parts[2].fillna("").astype("str")
+    codes, criteria = pd.factorize(claims["criterion"])  # each distinct criterion split once
+    parts = [name.partition(".") for name in criteria.tolist()] + [("", "", "")]
+    group = words(np.array([p[0] for p in parts], dtype=object), codes)
+    band = words(np.array([p[2] for p in parts], dtype=object), codes)
     within = (claims["kind"] == "within").to_numpy()
     route = np.select(
         [within & group.isin(bd.band_groups(thresholds)), within & (group == "duration")],
@@ -148,20 +151,33 @@ def routed(claims: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 
 
 def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.DataFrame:
-    """The measurements of the claims' parameters (and those that imply a BSA), key columns as
-    text, with their rounding interval (lo, hi) and table row (`row`)."""
+    """The measurements of the claims' parameters (and those that imply a BSA) with their
+    rounding interval (lo, hi) and table row (`row`); key columns categorical (joins compare
+    codes), the other texts `str`."""
     m = tables["measurements"]
-    wanted = {*claims["parameter"].dropna(), *(p for pair in bd.BSA_RATIOS for p in pair)}
+    wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
     keep = m["parameter"].isin(wanted).to_numpy()
     m = m.assign(row=np.arange(len(m)))[keep].reset_index(drop=True)
-    return measured({"measurements": m.apply(as_text)})
+    keys = {k: m[k].astype("category") for k in KEYS}  # (no copy if categorical already)
+    texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
+    iv = printed(m["value_num"], m["decimals"], texts["qualifier"])
+    return pd.DataFrame(
+        {**keys, **texts, "value_num": m["value_num"], "row": m["row"], "lo": iv.lo, "hi": iv.hi}
+    )
+
+
+def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Every pair of a row and a value printed at its KEYS (an inner merge; the rows' keys are
+    read as the values' categories, so the join compares codes), with the values' `columns`."""
+    keys = {k: rows[k].astype(values[k].dtype) for k in KEYS}
+    found = rows.assign(**keys).merge(values[[*KEYS, *columns]], on=KEYS, suffixes=("_claim", ""))
+    return found.drop(columns=KEYS)
 
 
 def _hits(c: pd.DataFrame, values: pd.DataFrame, timepoint: str) -> pd.DataFrame:
     """Each claim's values at its `timepoint` column: one row per claim and value."""
     at = c[["source", *KEYS]].assign(at=np.arange(len(c)), timepoint=c[timepoint])
-    columns = [*KEYS, "source", "row", "value", "value_num", "lo", "hi"]
-    found = at.merge(values[columns], on=KEYS, suffixes=("_claim", ""))
+    found = printed_at(at, values, ["source", "row", "value", "value_num", "lo", "hi"])
     return found.sort_values(["at", "value_num", "source", "row"], na_position="last")
 
 
@@ -335,28 +351,17 @@ def _not_checkable(c: pd.DataFrame) -> pd.DataFrame:
     unknown = is_bound & c["criterion"].notna() & ~c["has_threshold"].fillna(True).astype(bool)
     is_change = c["kind"].isin(["increase", "decrease"])
     missing = c["now_lo"].isna() & ~no_definition & ~unknown & ~is_change
-    reason = np.select(
-        [missing, unknown, no_definition],
-        [
-            "no value of "
-            + c["parameter"]
-            + " at "
-            + c["timepoint"]
-            + " from a source other than the claim's",
-            "criterion '" + c["criterion"].fillna("") + "' is not in config thresholds",
-            "no cited definition of '"
-            + c["kind"]
-            + "' for "
-            + c["parameter"]
-            + " (criterion blank): not checked",
-        ],
-        "",
+    detail = c["detail"].copy()
+    k, p, t, crit = (c[column] for column in ("kind", "parameter", "timepoint", "criterion"))
+    at = no_definition  # texts built only for the rows that show them
+    detail[at] = (
+        "no cited definition of '" + k[at] + "' for " + p[at] + " (criterion blank): not checked"
     )
+    detail[unknown] = "criterion '" + crit[unknown] + "' is not in config thresholds"
+    at = missing
+    detail[at] = "no value of " + p[at] + " at " + t[at] + " from a source other than the claim's"
     left = missing | unknown | no_definition
-    return c.assign(
-        verdict=np.where(left, NOT_CHECKABLE, c["verdict"]),
-        detail=c["detail"].mask(left, pd.Series(pd.array(reason, dtype="str"))),
-    )
+    return c.assign(verdict=np.where(left, NOT_CHECKABLE, c["verdict"]), detail=detail)
 
 
 def _data_rows(
@@ -394,9 +399,7 @@ def graded_band_values(c: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """One row per claim (`pos`) and printed value at its timepoint: where the value lies
     against the band (word: in / below / above / on the edge) and its verdict (code)."""
     ends = ["inner_low", "inner_below", "outer_low", "outer_below"]
-    v = c[["pos", *KEYS, *ends]].merge(
-        values[[*KEYS, "method", "value", "qualifier", "lo", "hi"]], on=KEYS
-    )
+    v = printed_at(c[["pos", *KEYS, *ends]], values, ["method", "value", "qualifier", "lo", "hi"])
     inside = (v["lo"] >= v["inner_low"]) & (v["hi"] <= v["inner_below"])
     below = v["hi"] <= v["outer_low"]
     above = v["lo"] >= v["outer_below"]
@@ -410,7 +413,7 @@ def band_ends(
 ) -> pd.DataFrame:
     """Band claims with their band's ends resolved (`bands.resolved_bands`, `scaled_ends`)."""
     c = bd.resolved_bands(c, tables["cases"], thresholds)
-    bsa = bd.implied_bsa(values)
+    bsa = bd.implied_bsa(values[values["parameter"].isin(bd.BSA_PARAMETERS)].apply(as_text))
     c = c.merge(bsa, on=["case_id", "timepoint", "modality"], how="left")
     return bd.scaled_ends(c)
 
@@ -611,7 +614,8 @@ def check_claims(
     route = claims["route"]
     data = _data_rows(claims[route == "data"], values, tables, thresholds, grading)
     band = _band_rows(claims[route == "band"], values, tables, thresholds)
-    rows = pd.concat([data, band], ignore_index=True)
+    shown = [*claims.columns, "reported", "expected_low", "expected_high", "verdict", "detail"]
+    rows = pd.concat([data[shown], band[shown]], ignore_index=True)
     rows = rows.assign(check="claim_" + rows["kind"], against=rows["criterion"].fillna("data"))
     rows = _in_audit_order(rows, tables["timepoints"])
     durations = duration_rows(claims[route == "duration"], tables, thresholds)
