@@ -174,22 +174,28 @@ def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> 
     return found.drop(columns=KEYS)
 
 
-def _hits(c: pd.DataFrame, values: pd.DataFrame, timepoint: str) -> pd.DataFrame:
-    """Each claim's values at its `timepoint` column: one row per claim and value."""
-    at = c[["source", *KEYS]].assign(at=np.arange(len(c)), timepoint=c[timepoint])
-    found = printed_at(at, values, ["source", "row", "value", "value_num", "lo", "hi"])
-    return found.sort_values(["at", "value_num", "source", "row"], na_position="last")
+def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Each claim's values at its timepoint, and a change claim's at its from_timepoint
+    (`before`): one row per claim (`pos`) and value, in one join, in table order."""
+    now = claims[["pos", "source", *KEYS]].assign(before=False)
+    change = claims[claims["kind"].isin(["increase", "decrease"])]
+    before = change[["pos", "source", *KEYS]].assign(
+        before=True, timepoint=change["from_timepoint"]
+    )
+    columns = ["source", "row", "value", "value_num", "lo", "hi", "method", "qualifier"]
+    found = printed_at(pd.concat([now, before], ignore_index=True), values, columns)
+    return found.sort_values(["pos", "row"], kind="stable")
 
 
-def _summary(hits: pd.DataFrame, n: int, prefix: str) -> pd.DataFrame:
-    """Per claim (`at`: 0..n-1) of sorted hits: hull lo, hi; lowest value vmin (its text min_text and
+def _summary(hits: pd.DataFrame, pos: pd.Series, prefix: str) -> pd.DataFrame:
+    """Per claim (its `pos`) of hits sorted by claim, value, source and row: hull lo, hi; lowest value vmin (its text min_text and
     interval min_lo, min_hi); highest vmax (max_text, max_lo, max_hi); the distinct sources, sorted, '; '-joined.
     Ties go to the first source alphabetically, then row, for the lowest; the last for the
     highest (a missing value counts as highest)."""
-    by = hits.groupby("at")
-    lowest = hits.drop_duplicates("at").set_index("at")
-    highest = hits.drop_duplicates("at", keep="last").set_index("at")
-    pairs = hits[["at", "source"]].drop_duplicates().sort_values(["at", "source"])
+    by = hits.groupby("pos")
+    lowest = hits.drop_duplicates("pos").set_index("pos")
+    highest = hits.drop_duplicates("pos", keep="last").set_index("pos")
+    pairs = hits[["pos", "source"]].drop_duplicates().sort_values(["pos", "source"])
     out = pd.DataFrame(
         {
             "lo": by["lo"].min(),
@@ -202,10 +208,10 @@ def _summary(hits: pd.DataFrame, n: int, prefix: str) -> pd.DataFrame:
             "max_text": highest["value"],
             "max_lo": highest["lo"],
             "max_hi": highest["hi"],
-            "sources": joined(pairs["source"], pairs["at"], "; "),
+            "sources": joined(pairs["source"], pairs["pos"], "; "),
         }
     )
-    return out.reindex(range(n)).add_prefix(prefix).reset_index(drop=True)
+    return out.reindex(pos.to_numpy()).add_prefix(prefix).reset_index(drop=True)
 
 
 # --- range, change and threshold claims ------------------------------------------------------
@@ -365,23 +371,17 @@ def _not_checkable(c: pd.DataFrame) -> pd.DataFrame:
 
 
 def _data_rows(
-    c: pd.DataFrame, values: pd.DataFrame, tables: dict, thresholds: dict, grading: Grading
+    c: pd.DataFrame, hits: pd.DataFrame, tables: dict, thresholds: dict, grading: Grading
 ) -> pd.DataFrame:
     """The rows of range, change and threshold claims (one per claim, in claims' order)."""
     c = c.reset_index(drop=True)
-    n = len(c)
-    now = _hits(c, values, "timepoint")
+    hits = hits[hits["pos"].isin(c["pos"])]
+    hits = hits.sort_values(["pos", "value_num", "source", "row"], na_position="last")
+    now = hits[~hits["before"]]
     elsewhere = now[now["source"] != now["source_claim"]]
-    before = _hits(c, values, "from_timepoint")
-    c = pd.concat(
-        [
-            c,
-            _summary(now, n, "now_"),
-            _summary(elsewhere, n, "else_"),
-            _summary(before, n, "before_"),
-        ],
-        axis=1,
-    )
+    before = hits[hits["before"]]
+    summaries = [(now, "now_"), (elsewhere, "else_"), (before, "before_")]
+    c = pd.concat([c, *(_summary(h, c["pos"], prefix) for h, prefix in summaries)], axis=1)
     c = _thresholds(c, thresholds, tables.get("reference_ranges"))
     kind = c["kind"]
     parts = [
@@ -395,11 +395,13 @@ def _data_rows(
 # --- band claims: each printed value against a band ------------------------------------------
 
 
-def graded_band_values(c: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim (`pos`) and printed value at its timepoint: where the value lies
-    against the band (word: in / below / above / on the edge) and its verdict (code)."""
+def graded_band_values(c: pd.DataFrame, hits: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim (`pos`) and printed value at its timepoint (`hits`, by claim in table
+    order): where the value lies against the band (word: in / below / above / on the edge)
+    and its verdict (code)."""
     ends = ["inner_low", "inner_below", "outer_low", "outer_below"]
-    v = printed_at(c[["pos", *KEYS, *ends]], values, ["method", "value", "qualifier", "lo", "hi"])
+    columns = ["pos", "method", "value", "qualifier", "lo", "hi"]
+    v = c[["pos", *ends]].merge(hits[columns], on="pos")
     inside = (v["lo"] >= v["inner_low"]) & (v["hi"] <= v["inner_below"])
     below = v["hi"] <= v["outer_low"]
     above = v["lo"] >= v["outer_below"]
@@ -466,12 +468,13 @@ def _band_reason(c: pd.DataFrame) -> np.ndarray:
 
 
 def _band_rows(
-    c: pd.DataFrame, values: pd.DataFrame, tables: dict, thresholds: dict
+    c: pd.DataFrame, values: pd.DataFrame, hits: pd.DataFrame, tables: dict, thresholds: dict
 ) -> pd.DataFrame:
     """The rows of band claims: verdict and a detail naming the band, its citation, the values
     and where each lies; not_checkable with the reason the paper leaves it open."""
     c = band_ends(c.reset_index(drop=True), values, tables, thresholds)
-    c = c.join(_band_values(graded_band_values(c, values)), on="pos")
+    hits = hits[hits["pos"].isin(c["pos"]) & ~hits["before"]]
+    c = c.join(_band_values(graded_band_values(c, hits)), on="pos")
     reason = _band_reason(c)
     checkable = reason == ""
     cite = c["group"].map({group: bd.citation(thresholds, group) for group in c["group"].unique()})
@@ -612,8 +615,9 @@ def check_claims(
     claims = routed(tables["claims"], thresholds)
     values = claim_values(tables, claims)
     route = claims["route"]
-    data = _data_rows(claims[route == "data"], values, tables, thresholds, grading)
-    band = _band_rows(claims[route == "band"], values, tables, thresholds)
+    hits = claim_hits(claims[route != "duration"], values)
+    data = _data_rows(claims[route == "data"], hits, tables, thresholds, grading)
+    band = _band_rows(claims[route == "band"], values, hits, tables, thresholds)
     shown = [*claims.columns, "reported", "expected_low", "expected_high", "verdict", "detail"]
     rows = pd.concat([data[shown], band[shown]], ignore_index=True)
     rows = rows.assign(check="claim_" + rows["kind"], against=rows["criterion"].fillna("data"))
@@ -669,7 +673,8 @@ def restate_word_claims(
     if len(bands):
         values = measured(tables)
         c = band_ends(_candidates(bands, thresholds), values, tables, thresholds)
-        worst = graded_band_values(c, values).groupby("pos")["verdict"].max()
+        hits = printed_at(c[["pos", *KEYS]], values, ["method", "value", "qualifier", "lo", "hi"])
+        worst = graded_band_values(c, hits).groupby("pos")["verdict"].max()
         fits = c[c["pos"].map(worst) == CONSISTENT].sort_values("rank", kind="stable")
         first = fits.drop_duplicates("original").set_index("original")
         chosen = first["group"] + "." + first["band"]
