@@ -161,9 +161,10 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     keys = {k: m[k].astype("category") for k in KEYS}  # (no copy if categorical already)
     texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
     iv = printed(m["value_num"], m["decimals"], texts["qualifier"])
+    source_rank = pd.factorize(texts["source"], sort=True)[0]  # as the sources sort
     return pd.DataFrame(
-        {**keys, **texts, "value_num": m["value_num"], "row": m["row"], "lo": iv.lo, "hi": iv.hi}
-    )
+        {**keys, **texts, "source_rank": source_rank, "value_num": m["value_num"]}
+    ).assign(row=m["row"], lo=iv.lo, hi=iv.hi)
 
 
 def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -182,20 +183,25 @@ def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     before = change[["pos", "source", *KEYS]].assign(
         before=True, timepoint=change["from_timepoint"]
     )
-    columns = ["source", "row", "value", "value_num", "lo", "hi", "method", "qualifier"]
+    columns = [
+        *("source", "source_rank", "row", "value", "value_num", "lo", "hi"),
+        "method",
+        "qualifier",
+    ]
     found = printed_at(pd.concat([now, before], ignore_index=True), values, columns)
     return found.sort_values(["pos", "row"], kind="stable")
 
 
 def _summary(hits: pd.DataFrame, pos: pd.Series, prefix: str) -> pd.DataFrame:
-    """Per claim (its `pos`) of hits sorted by claim, value, source and row: hull lo, hi; lowest value vmin (its text min_text and
-    interval min_lo, min_hi); highest vmax (max_text, max_lo, max_hi); the distinct sources, sorted, '; '-joined.
-    Ties go to the first source alphabetically, then row, for the lowest; the last for the
+    """Per claim (its `pos`) of hits sorted by claim, value, source and row: hull lo, hi;
+    lowest value vmin (its text min_text and interval min_lo, min_hi); highest vmax (max_text,
+    max_lo, max_hi); the distinct sources, sorted, '; '-joined. Ties go to the first source alphabetically, then row, for the lowest; the last for the
     highest (a missing value counts as highest)."""
     by = hits.groupby("pos")
     lowest = hits.drop_duplicates("pos").set_index("pos")
     highest = hits.drop_duplicates("pos", keep="last").set_index("pos")
-    pairs = hits[["pos", "source"]].drop_duplicates().sort_values(["pos", "source"])
+    pairs = hits[["pos", "source", "source_rank"]].drop_duplicates(["pos", "source_rank"])
+    pairs = pairs.sort_values(["pos", "source_rank"])
     out = pd.DataFrame(
         {
             "lo": by["lo"].min(),
@@ -279,10 +285,14 @@ def _thresholds(c: pd.DataFrame, thresholds: dict, ranges: pd.DataFrame | None) 
     """Each claim's threshold `thr` (below, above) or ends thr_low, thr_high (within), from
     config `criterion`, `criterion_low`, `criterion_high`, or the paper's reference range."""
     flat = flatten(thresholds)
-    criterion = c["criterion"].astype("object")
-    thr, thr_low, thr_high = (
-        (criterion + suffix).map(flat).astype("float64") for suffix in ("", "_low", "_high")
-    )
+    criterion = c["criterion"]
+    codes, names = pd.factorize(criterion)  # each distinct criterion looked up once
+
+    def looked_up(suffix: str) -> np.ndarray:
+        found = pd.Series([*names, None], dtype=object).add(suffix).map(flat).astype("float64")
+        return found.to_numpy()[codes]
+
+    thr, thr_low, thr_high = (looked_up(suffix) for suffix in ("", "_low", "_high"))
     if ranges is not None and len(ranges):
         keys = ["case_id", "parameter"]
         own = c[keys].merge(ranges[[*keys, "low_num", "high_num"]], on=keys, how="left")
@@ -376,7 +386,7 @@ def _data_rows(
     """The rows of range, change and threshold claims (one per claim, in claims' order)."""
     c = c.reset_index(drop=True)
     hits = hits[hits["pos"].isin(c["pos"])]
-    hits = hits.sort_values(["pos", "value_num", "source", "row"], na_position="last")
+    hits = hits.sort_values(["pos", "value_num", "source_rank", "row"], na_position="last")
     now = hits[~hits["before"]]
     elsewhere = now[now["source"] != now["source_claim"]]
     before = hits[hits["before"]]
@@ -580,30 +590,28 @@ def _in_audit_order(rows: pd.DataFrame, timepoints: pd.DataFrame) -> pd.DataFram
     """Rows by check (CHECKS order), case, parameter, time, source and against; ties in
     claims' order."""
     rank = timepoint_order(timepoints)[["case_id", "timepoint", "rank"]]
-    rows = rows.merge(rank, on=["case_id", "timepoint"], how="left")
-    rows = rows.assign(
-        check_rank=rows["check"].map({check: i for i, check in enumerate(CHECKS)}),
-        rank=rows["rank"].fillna(-1),
+    keys = rows[["check", "case_id", "parameter", "timepoint", "source", "against", "pos"]]
+    keys = keys.merge(rank, on=["case_id", "timepoint"], how="left")  # keeps the rows' order
+    keys = keys.assign(
+        check=keys["check"].map({check: i for i, check in enumerate(CHECKS)}),
+        rank=keys["rank"].fillna(-1),
     )
-    keys = ["check_rank", "case_id", "parameter", "rank", "source", "against", "pos"]
-    return rows.sort_values(keys, kind="stable")
+    order = ["check", "case_id", "parameter", "rank", "source", "against", "pos"]
+    return rows.take(keys.sort_values(order, kind="stable").index)
 
 
 def _output(rows: pd.DataFrame) -> pd.DataFrame:
     """The audit's columns: detail after '[claim_id] statement: ', verdicts as words."""
-    rows = rows.reset_index(drop=True)
+    shown = ["check", "case_id", "parameter", "timepoint", "source", "reported", "against"]
+    out = rows[shown].astype("str").reset_index(drop=True)
     detail = "[" + rows["claim_id"] + "] " + rows["statement"] + ": " + rows["detail"].astype("str")
-    text = {c: rows[c].astype("str") for c in COLUMNS if c in rows}
-    return pd.DataFrame(
-        {
-            **text,
-            "expected_low": np.round(rows["expected_low"].to_numpy(dtype=np.float64), ROUND),
-            "expected_high": np.round(rows["expected_high"].to_numpy(dtype=np.float64), ROUND),
-            "verdict": words(VERDICTS, rows["verdict"].to_numpy(dtype=np.int64)),
-            "detail": detail,
-            "method": pd.Series(np.nan, index=rows.index, dtype="str"),
-        }
-    )[COLUMNS].astype({c: "str" for c in COLUMNS if "expected" not in c})
+    return out.assign(
+        expected_low=np.round(rows["expected_low"].to_numpy(dtype=np.float64), ROUND),
+        expected_high=np.round(rows["expected_high"].to_numpy(dtype=np.float64), ROUND),
+        verdict=words(VERDICTS, rows["verdict"].to_numpy(dtype=np.int64)),
+        detail=detail.set_axis(out.index),
+        method=pd.Series(np.nan, index=out.index, dtype="str"),
+    )[COLUMNS]
 
 
 def check_claims(
