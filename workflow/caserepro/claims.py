@@ -98,6 +98,15 @@ def as_text(column: pd.Series) -> pd.Series:
     return texts.set_axis(column.index)
 
 
+def text_rank(column: pd.Series) -> np.ndarray:
+    """Integers that sort like the texts (-1: missing); a categorical column ranks its
+    categories, not its rows."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.factorize(column, sort=True)[0]
+    rank = pd.factorize(pd.Series(column.cat.categories.astype("str")), sort=True)[0]
+    return np.append(rank, -1)[column.cat.codes.to_numpy()]
+
+
 def span_text(lo: pd.Series | np.ndarray, hi: pd.Series | np.ndarray) -> pd.Series:
     """'[lo, hi]'; the value alone where both ends print alike; '< hi' or '> lo' where one end
     is missing; '' where both are."""
@@ -157,11 +166,12 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     m = tables["measurements"]
     wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
     keep = m["parameter"].isin(wanted).to_numpy()
-    m = m.assign(row=np.arange(len(m)))[keep].reset_index(drop=True)
+    needed = [*KEYS, "source", "method", "value", "qualifier", "value_num", "decimals"]
+    m = m[needed].assign(row=np.arange(len(m)))[keep].reset_index(drop=True)
     keys = {k: m[k].astype("category") for k in KEYS}  # (no copy if categorical already)
     texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
     iv = printed(m["value_num"], m["decimals"], texts["qualifier"])
-    source_rank = pd.factorize(texts["source"], sort=True)[0]  # as the sources sort
+    source_rank = text_rank(m["source"])
     return pd.DataFrame(
         {**keys, **texts, "source_rank": source_rank, "value_num": m["value_num"]}
     ).assign(row=m["row"], lo=iv.lo, hi=iv.hi)
