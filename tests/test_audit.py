@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from caserepro import formula_checks, formulas, paths
+from caserepro import claims, formula_checks, formulas, paths
 from caserepro.audit import (
     CHECKS,
     CODED_COLUMNS,
@@ -20,13 +20,10 @@ from caserepro.audit import (
     AuditReport,
     Cohort,
     Grading,
-    _claim_values,
     _encode,
     _take_sorted,
     audit,
-    by_case,
     check_ages,
-    check_claims,
     check_repeated_values,
     g_texts,
     interval_texts,
@@ -284,23 +281,6 @@ def test_g_texts_are_what_python_prints_with_g():
     assert g_texts(np.array([1e-5, 123456.5, 77.0])).to_pylist() == ["1e-05", "123456", "77"]
 
 
-def test_by_case_builds_each_rows_text_from_the_last_case_that_holds():
-    built = []
-
-    def words(prefix: str):
-        def new(rows: np.ndarray) -> pa.Array:
-            built.append((prefix, rows.tolist()))
-            return pa.array([f"{prefix}{row}" for row in rows], pa.large_string())
-
-        return new
-
-    first, second = np.array([1, 1, 0, 0, 1], bool), np.array([0, 1, 0, 1, 0], bool)
-    texts = by_case(5, (first, words("a")), (second, words("b")))
-    assert texts.to_pylist() == ["a0", "b1", "", "b3", "a4"]
-    assert built == [("a", [0, 4]), ("b", [1, 3])]  # built only for the rows that keep them
-    assert by_case(0, (np.zeros(0, bool), words("c"))).to_pylist() == []
-
-
 def test_intervals_print_as_range_value_or_one_sided_bound():
     lo = np.array([19.5, np.nan, 1.23456, 3.0, np.nan, 123456.7, 19.5])
     hi = np.array([20.5, 5.0, np.nan, 3.00001, np.nan, 123456.8, 20.5])
@@ -357,7 +337,7 @@ def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):
         check_repeated_values(tables, grading),
         formula_checks.check_same_month(tables, grading),
         check_ages(tables, grading, cohort),
-        check_claims(tables, config["thresholds"], grading),
+        claims.check_claims(tables, config["thresholds"], grading),
     ]
     alone = [part.astype(dict.fromkeys(TEXT_COLUMNS, "str")) for part in alone if len(part)]
     pd.testing.assert_frame_equal(pd.concat(alone, ignore_index=True), whole)
@@ -386,24 +366,6 @@ def test_encode_gives_one_sorted_vocabulary_and_codes_for_several_columns():
     words, (first, second) = _encode(chunked, pd.Series(["zeta", np.nan, "visit2"], dtype=object))
     assert words.to_pylist() == sorted(["visit2", "é", "zeta"])  # code point order, as Python
     assert first.tolist() == [0, -1, 2, 0] and second.tolist() == [1, -1, 0]
-
-
-def test_claim_values_take_the_lowest_and_highest_value_with_their_rows():
-    class Hits:  # the measurements a claim summarises (row: value, source code)
-        m_value = np.array([5.0, 3.0, 3.0, np.nan, 7.0, 3.0, 2.0])
-        m_source = np.array([1, 2, 0, 1, 0, 0, 1])
-        m_lo, m_hi = m_value - 0.5, m_value + 0.5
-        claims = range(3)
-        sources = pa.array(["A", "B", "C"], pa.large_string())
-
-    # claim 0: rows 0, 1, 2, 5 (lowest 3.0 three times: source 0 first, then the first row);
-    # claim 2: rows 3, 4, 6 (a missing value counts as highest); claim 1: no rows.
-    claim, row = np.array([0, 0, 0, 0, 2, 2, 2]), np.array([0, 1, 2, 5, 3, 4, 6])
-    values = _claim_values(Hits, claim, row, with_sources=np.array([True, True, False]))
-    assert values.min_row.tolist() == [2, -1, 6] and values.max_row.tolist() == [0, -1, 3]
-    assert values.vmin[[0, 2]].tolist() == [3.0, 2.0] and np.isnan(values.vmax[2])
-    assert values.lo[[0, 2]].tolist() == [2.5, 1.5] and values.hi[[0, 2]].tolist() == [5.5, 7.5]
-    assert np.isnan(values.lo[1]) and values.sources.to_pylist() == ["A; B; C", None, None]
 
 
 def test_the_audit_reads_only_its_input_columns(tables, config):

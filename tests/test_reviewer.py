@@ -10,17 +10,17 @@ import copy
 import pandas as pd
 import pytest
 from caserepro.audit import run_audit
+from caserepro.bands import band_table
+from caserepro.claims import check_claims, claims_in_words
 from caserepro.reviewer import (
     CHECKS,
-    band_claims,
-    band_table,
-    claims_in_words,
     reviewer_checks,
     teichholz_dimension,
     teichholz_volume,
 )
 from caserepro.synthetic import synthetic_cohort, write_cohort
 from caserepro.validate import load_raw
+from caserepro.verdicts import Grading
 from conftest import RAW_DIR
 
 FLAGS = ["minor", "inconsistent"]
@@ -37,6 +37,11 @@ def row_of(checks: pd.DataFrame, claim_id: str) -> pd.Series:
     rows = checks[checks["detail"].str.startswith(f"[{claim_id}]")]
     assert len(rows) == 1, claim_id
     return rows.iloc[0]
+
+
+def band_claims(tables: dict[str, pd.DataFrame], config: dict) -> pd.DataFrame:
+    """The audit rows of every claim (`caserepro.claims`)."""
+    return check_claims(tables, config["thresholds"], Grading.from_config(config["audit"]))
 
 
 def rows(checks: pd.DataFrame, check: str, **where: str) -> pd.DataFrame:
@@ -100,14 +105,18 @@ def test_crp_and_hypertrophy(paper):
     assert row_of(paper, "lv_hypertrophy_before")["verdict"] == "consistent"  # 277.2 >= 176
 
 
-def test_band_claims_replace_the_engines_rows_in_place(paper, tables, config):
-    mine = band_claims(tables, config)
-    within = paper[paper["check"] == "claim_within"]
-    assert len(within) == (mine["check"] == "claim_within").sum()
-    assert within.index.is_monotonic_increasing
-    assert list(paper["check"].drop_duplicates()).index("claim_within") < list(
-        paper["check"].drop_duplicates()
-    ).index("claim_duration")
+def test_every_claim_has_one_row_in_audit_order(paper, tables):
+    claim_rows = paper[paper["check"].str.startswith("claim_")]
+    ids = claim_rows["detail"].str.partition("]")[0].str.slice(1)
+    assert sorted(ids) == sorted(tables["claims"]["claim_id"])  # each claim once
+    assert (
+        claim_rows.index.is_monotonic_increasing and claim_rows.index.to_series().diff().max() == 1
+    )
+    kinds = list(claim_rows["check"].drop_duplicates())
+    assert kinds == [
+        *("claim_range", "claim_increase", "claim_decrease", "claim_below", "claim_above"),
+        *("claim_within", "claim_duration"),
+    ]
 
 
 def test_a_printed_value_on_a_band_edge_is_minor(tables, config):
@@ -230,7 +239,7 @@ def value_of(raw: dict, timepoint: str, parameter: str, modality: str = "echo", 
 
 def test_clean_synthetic_case_has_no_reviewer_flag(case, config, tmp_path):
     checks = audited(case, config, tmp_path)
-    mine = checks[checks["check"].isin(CHECKS) | (checks["check"] == "claim_within")]
+    mine = checks[checks["check"].isin([*CHECKS, "claim_within", "claim_duration"])]
     assert not mine["verdict"].isin(FLAGS).any(), mine.loc[mine["verdict"].isin(FLAGS), "detail"]
     assert set(CHECKS) - {"same_value_across_modalities"} <= set(checks["check"])
 

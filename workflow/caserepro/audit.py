@@ -20,14 +20,15 @@ Checks (the `check` column), all computed over whole tables, every case at once:
 - `repeated_value` (a value printed in two places: same case, parameter, timepoint and modality,
   methods equal or one blank); `same_month_value` (a value printed for two timepoints of the same
   month, `formula_checks.check_same_month`); `age_vs_dates` (ages stated later against the age at
-  admission and the dates); `claim_<kind>` (prose claims in claims.csv). These are `CHECKS`.
+  admission and the dates); `claim_<kind>` (prose claims in claims.csv, `caserepro.claims`).
+  These are `CHECKS`.
 
 Output (`results/audit/consistency.csv`, contract in DESIGN.md): check, case_id, parameter,
 timepoint, source, reported, expected_low, expected_high, verdict, detail; then `method` and
 `against` (what the reported value is compared with), which tell apart checks of one value.
 Rows are sorted by check, case, parameter, time, source, method and against.
 
-How the code checks here (repeated values, ages, claims) stay fast on large cohorts: the key columns (case, timepoint, modality, method,
+How the code checks here (repeated values, ages) stay fast on large cohorts: the key columns (case, timepoint, modality, method,
 parameter, source) are read once into integer codes of one sorted vocabulary per column shared
 by all tables (`Cohort`), so joins, groupings and sorting work on integers, and comparing two
 codes compares their texts. A measurement is referred to by its row number. Texts are built
@@ -47,8 +48,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from caserepro import formula_checks, formulas
-from caserepro.codes import combined_key, run_firsts, run_starts, values_at
+from caserepro import claims, formula_checks, formulas
+from caserepro.claims import CHECKS as CLAIM_CHECKS
+from caserepro.codes import combined_key, run_firsts, run_starts
 from caserepro.intervals import (
     Interval,
     gap,
@@ -59,12 +61,10 @@ from caserepro.intervals import (
 from caserepro.io import csv_bytes
 from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
 from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
-from caserepro.reviewer import with_reviewer_checks
+from caserepro.reviewer import reviewer_checks
 from caserepro.verdicts import (
-    CONSISTENT,
     INCONSISTENT,
     MINOR,
-    NOT_CHECKABLE,
     ROUND,
     VERDICTS,
     WORST_FIRST,
@@ -77,12 +77,7 @@ CHECKS = (
     "repeated_value",
     "same_month_value",
     "age_vs_dates",
-    "claim_range",
-    "claim_increase",
-    "claim_decrease",
-    "claim_below",
-    "claim_above",
-    "claim_within",
+    *CLAIM_CHECKS,  # caserepro.claims
     *REVIEWER_CHECKS,  # caserepro.reviewer
 )
 #: The columns of results/audit/consistency.csv that DESIGN.md fixes (the figures rely on them).
@@ -120,8 +115,6 @@ INPUT_COLUMNS: dict[str, list[str]] = {
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
 #: codes come from Parquet's dictionaries, and a text is built only for the rows that show it.
 CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier"]
-#: How bad each verdict is, to take the worse of two (not_checkable counts least).
-_SEVERITY = np.array([0, 1, 2, -1])
 
 #: Arrow's type of the texts in pandas `str` columns.
 TEXT = pa.large_string()
@@ -176,22 +169,6 @@ def on_rows(texts: pa.Array, where: np.ndarray, new: Callable[[np.ndarray], Piec
     if not len(rows):
         return texts
     return pc.replace_with_mask(texts, pa.array(np.asarray(where, dtype=bool)), _arrow(new(rows)))
-
-
-def by_case(n: int, *cases: tuple[np.ndarray, Callable[[np.ndarray], Piece]]) -> pa.Array:
-    """Texts of n rows from cases (where, new): the rows where `where` holds get `new(rows)`,
-    built for those rows only; a later case wins over an earlier one; '' where none holds."""
-    case = np.full(n, -1)
-    for k, (where, _) in enumerate(cases):
-        case[np.asarray(where, dtype=bool)] = k
-    pieces, position, taken = [pa.array([""], TEXT)], np.zeros(n, dtype=np.int64), 1
-    for k, (_, new) in enumerate(cases):
-        rows = np.flatnonzero(case == k)
-        if len(rows):
-            position[rows] = taken + np.arange(len(rows))
-            pieces.append(_arrow(new(rows)))
-            taken += len(rows)
-    return pa.concat_arrays(pieces).take(position)
 
 
 def text_series(texts: Piece) -> pd.Series:
@@ -354,32 +331,24 @@ def _expand(
 class Cohort:
     """The validated tables with their key columns as codes into shared sorted vocabularies.
 
-    Measurements (`m_*`, one entry per row of the measurements table) and claims (`claim_*`)
-    share the vocabularies of case, timepoint, modality, parameter and source; method codes are
-    -1 where the method is blank. `timeline` is `metrics.timepoint_order`, found by `when`.
+    Measurements (`m_*`, one entry per row of the measurements table), the timeline and the
+    case table share the vocabularies of case and timepoint; method codes are -1 where the
+    method is blank. `timeline` is `metrics.timepoint_order`, found by `when`.
     """
 
     def __init__(self, tables: dict[str, pd.DataFrame]):
         m = tables["measurements"].reset_index(drop=True)
-        claims = tables["claims"].reset_index(drop=True)
-        self.measurements, self.claims = m, claims
+        self.measurements = m
         self.timeline = timepoint_order(tables["timepoints"]).reset_index(drop=True)
         t = self.timeline
-        self.case_ids, codes = _encode(
-            m["case_id"], claims["case_id"], t["case_id"], tables["cases"]["case_id"]
+        self.case_ids, codes = _encode(m["case_id"], t["case_id"], tables["cases"]["case_id"])
+        self.m_case, self.timeline_case, self.cases_case = codes
+        self.timepoints, (self.m_timepoint, self.timeline_timepoint) = _encode(
+            m["timepoint"], t["timepoint"]
         )
-        self.m_case, self.claim_case, self.timeline_case, self.cases_case = codes
-        self.timepoints, codes = _encode(
-            m["timepoint"], claims["timepoint"], claims["from_timepoint"], t["timepoint"]
-        )
-        self.m_timepoint, self.claim_timepoint, self.claim_from, self.timeline_timepoint = codes
-        self.modalities, (self.m_modality, self.claim_modality) = _encode(
-            m["modality"], claims["modality"]
-        )
-        self.parameters, (self.m_parameter, self.claim_parameter) = _encode(
-            m["parameter"], claims["parameter"]
-        )
-        self.sources, (self.m_source, self.claim_source) = _encode(m["source"], claims["source"])
+        self.modalities, (self.m_modality,) = _encode(m["modality"])
+        self.parameters, (self.m_parameter,) = _encode(m["parameter"])
+        self.sources, (self.m_source,) = _encode(m["source"])
         self.methods, (self.m_method,) = _encode(m["method"])
         self.m_value = m["value_num"].to_numpy(dtype=np.float64)
         self.m_qualified = m["qualifier"].notna().to_numpy()
@@ -523,16 +492,6 @@ def _cohort(tables: dict[str, pd.DataFrame], cohort: Cohort | None) -> Cohort:
 
 def _interval(lo: np.ndarray, hi: np.ndarray) -> Interval:
     return Interval(pd.Series(lo, dtype=np.float64), pd.Series(hi, dtype=np.float64))
-
-
-def _ends(iv: Interval) -> tuple[np.ndarray, np.ndarray]:
-    return iv.lo.to_numpy(dtype=np.float64), iv.hi.to_numpy(dtype=np.float64)
-
-
-def _mid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The midpoint, as `Interval.mid`."""
-    with np.errstate(invalid="ignore"):  # -inf + inf is NaN, as in pandas
-        return (lo + hi) / 2
 
 
 def _with_gap_texts(
@@ -781,376 +740,6 @@ def _month_spans(dates: pd.Series) -> Interval:
     return _interval(lo, hi)
 
 
-# --- prose claims ----------------------------------------------------------------------------
-
-
-def flatten(config: dict, prefix: str = "") -> dict[str, object]:
-    """Dotted keys of a nested config ('nt_probnp.rule_out_below' -> 125)."""
-    flat: dict[str, object] = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-@dataclass(frozen=True)
-class ClaimValues:
-    """The values a claim summarises, one entry per claim (NaN, -1 or missing where none).
-
-    lo, hi: hull of their intervals; vmin, vmax: the lowest and highest value; min_row, max_row:
-    their measurement rows (ties: the first source alphabetically, then table order, for the
-    lowest; the last for the highest); sources: the distinct sources, sorted, '; '-joined (only
-    for the claims asked for).
-    """
-
-    lo: np.ndarray
-    hi: np.ndarray
-    vmin: np.ndarray
-    vmax: np.ndarray
-    min_row: np.ndarray
-    max_row: np.ndarray
-    sources: pa.Array
-
-
-def _claim_hits(cohort: Cohort, timepoint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(claim, row): the measurements of each claim's case, parameter and modality at a
-    timepoint (codes, one per claim), claim by claim, in table order."""
-    keys, rows = cohort.value_groups
-    claim_key = cohort.value_key(
-        cohort.claim_case, cohort.claim_parameter, timepoint, cohort.claim_modality
-    )
-    known = (
-        (cohort.claim_case >= 0)
-        & (cohort.claim_parameter >= 0)
-        & (timepoint >= 0)
-        & (cohort.claim_modality >= 0)
-    )
-    claim, row = _runs_of(np.where(known, claim_key, -1), keys, rows)
-    return claim, row
-
-
-def _claim_values(
-    cohort: Cohort, claim: np.ndarray, row: np.ndarray, with_sources: np.ndarray
-) -> ClaimValues:
-    """Summary per claim of its hits (claim, row), which are listed claim by claim; sources
-    only where `with_sources` holds."""
-    n = len(cohort.claims)
-    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
-    min_row, max_row = np.full(n, -1), np.full(n, -1)
-    source = cohort.m_source[row]
-    if len(claim):
-        start = np.flatnonzero(run_firsts(claim))  # each claim's first hit
-        of = claim[start]
-        lo[of] = np.fmin.reduceat(cohort.m_lo[row], start)
-        hi[of] = np.fmax.reduceat(cohort.m_hi[row], start)
-        min_row[of], max_row[of] = _extreme_rows(cohort, row, start)
-    asked = with_sources[claim]
-    sources = joined_words(claim[asked], n, source[asked], cohort.sources, "; ")
-    vmin, vmax = values_at(cohort.m_value, min_row), values_at(cohort.m_value, max_row)
-    return ClaimValues(lo, hi, vmin, vmax, min_row, max_row, sources)
-
-
-def _extreme_rows(
-    cohort: Cohort, row: np.ndarray, start: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """For runs of measurement rows (each from a `start` to the next): the row of the lowest
-    value and the row of the highest (a missing value counts as highest); ties go to the first
-    source alphabetically, then the first row, for the lowest, and to the last for the highest."""
-    value = cohort.m_value[row]
-    size = np.diff(np.append(start, len(row)))
-    n = len(cohort.m_value)
-    place = cohort.m_source[row].astype(np.int64) * n + row  # source, then row, as one number
-
-    def row_of(extreme: np.ufunc, tie: np.ufunc, never: int) -> np.ndarray:
-        at = np.repeat(extreme.reduceat(value, start), size)
-        hit = (value == at) | (np.isnan(value) & np.isnan(at))
-        return tie.reduceat(np.where(hit, place, never), start) % n
-
-    int64 = np.iinfo(np.int64)
-    # np.maximum, unlike np.fmax: a missing value (NaN) counts as the highest.
-    return row_of(np.fmin, np.minimum, int64.max), row_of(np.maximum, np.maximum, int64.min)
-
-
-def _thresholds(criterion: pd.Series, flat: dict[str, object], suffix: str) -> np.ndarray:
-    """Each claim's threshold `criterion + suffix` from config (NaN where there is none)."""
-    codes, names = pd.factorize(criterion)
-    values = (pd.Series(names, dtype=_STR) + suffix).map(flat).astype("float64")
-    return np.append(values.to_numpy(dtype=np.float64), np.nan)[codes]
-
-
-#: A claim's criterion that names the paper's own reference range of the parameter.
-REFERENCE_RANGE = "reference_range"
-
-
-def _reference_bounds(claims: pd.DataFrame, ranges: pd.DataFrame | None) -> tuple[np.ndarray, ...]:
-    """Each claim's reference range (low, high) as the paper prints it for its case and parameter
-    (reference_ranges.csv, in the dictionary's unit); NaN where there is none."""
-    keys = ["case_id", "parameter"]
-    if ranges is None or ranges.empty:
-        return np.full(len(claims), np.nan), np.full(len(claims), np.nan)
-    found = (
-        claims[keys]
-        .astype(str)
-        .merge(
-            ranges[[*keys, "low_num", "high_num"]].astype({k: str for k in keys}),
-            on=keys,
-            how="left",
-        )
-    )
-    return found["low_num"].to_numpy(float), found["high_num"].to_numpy(float)
-
-
-def _stated(stated: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A claim's stated number as a printed interval (with its decimals as written)."""
-    codes, distinct = pd.factorize(stated)
-    decimals = [len(text.partition(".")[2]) for text in distinct.tolist()]
-    number = pd.Series(distinct, dtype=_STR).astype("float64").to_numpy()
-    values = np.append(number, np.nan)[codes]
-    places = np.append(np.array(decimals, dtype=np.float64), 0.0)[codes]
-    return _ends(printed(pd.Series(values), pd.Series(places)))
-
-
-def check_claims(
-    tables: dict[str, pd.DataFrame],
-    thresholds: dict,
-    grading: Grading,
-    cohort: Cohort | None = None,
-) -> pd.DataFrame:
-    """Each prose claim in claims.csv against the data it summarises (see the kinds below).
-
-    range: stated low/high against the min/max across methods at the timepoint;
-    increase/decrease: the change between from_timepoint and timepoint, interval-wise;
-    below/above: the values against the criterion's threshold (a straddling value is `minor`);
-    within: the values against criterion `P` read as thresholds `P_low`..`P_high`.
-    A claim that needs a definition and names none is `not_checkable`.
-    """
-    cohort = _cohort(tables, cohort)
-    claims = cohort.claims
-    n = len(claims)
-    kind = claims["kind"].to_numpy(dtype=object)
-    is_range = kind == "range"
-    is_change = (kind == "increase") | (kind == "decrease")
-    below, above, within = kind == "below", kind == "above", kind == "within"
-    is_bound = below | above | within
-    crit = claims["criterion"]
-    has_crit = crit.notna().to_numpy()
-    flat = flatten(thresholds)
-    thr = _thresholds(crit, flat, "")
-    thr_low, thr_high = _thresholds(crit, flat, "_low"), _thresholds(crit, flat, "_high")
-    # The paper's own reference range: below it is below its low end, above it above its high end.
-    own = (crit == REFERENCE_RANGE).to_numpy()
-    ref_low, ref_high = _reference_bounds(claims, tables.get("reference_ranges"))
-    thr = np.where(own & below, ref_low, np.where(own & above, ref_high, thr))
-    thr_low, thr_high = np.where(own, ref_low, thr_low), np.where(own, ref_high, thr_high)
-    has_threshold = np.where(within, ~np.isnan(thr_low) & ~np.isnan(thr_high), ~np.isnan(thr))
-
-    claim, row = _claim_hits(cohort, cohort.claim_timepoint)
-    now = _claim_values(cohort, claim, row, with_sources=is_bound)
-    elsewhere = cohort.m_source[row] != cohort.claim_source[claim]
-    elsewhere = _claim_values(cohort, claim[elsewhere], row[elsewhere], with_sources=is_range)
-    claim, row = _claim_hits(cohort, np.where(is_change, cohort.claim_from, -1))
-    before = _claim_values(cohort, claim, row, with_sources=np.zeros(n, dtype=bool))
-    no_data = np.isnan(now.lo)
-    shown = interval_texts(now.vmin, now.vmax)
-
-    def text(column: str) -> Callable[[np.ndarray], pa.Array]:
-        values = _arrow(claims[column])
-        return lambda rows: take(values, rows)
-
-    kind_at, parameter_at, timepoint_at = text("kind"), text("parameter"), text("timepoint")
-    criterion_at, value_at = text("criterion"), lambda rows: cohort.m_text("value", rows)
-    verdict = np.full(n, NOT_CHECKABLE)
-    expected_low, expected_high = np.full(n, np.nan), np.full(n, np.nan)
-    stated_low, stated_high = text("stated_low"), text("stated_high")
-
-    # range: low end against the minimum, high end against the maximum (of other sources)
-    low_verdict = grade(
-        _stated(claims["stated_low"]),
-        (values_at(cohort.m_lo, elsewhere.min_row), values_at(cohort.m_hi, elsewhere.min_row)),
-        claims["stated_low"].astype("float64").to_numpy(),
-        grading,
-    )[0]
-    high_verdict = grade(
-        _stated(claims["stated_high"]),
-        (values_at(cohort.m_lo, elsewhere.max_row), values_at(cohort.m_hi, elsewhere.max_row)),
-        claims["stated_high"].astype("float64").to_numpy(),
-        grading,
-    )[0]
-    worst = np.where(_SEVERITY[low_verdict] >= _SEVERITY[high_verdict], low_verdict, high_verdict)
-    verdict = np.where(is_range, worst, verdict)
-    expected_low = np.where(is_range, elsewhere.vmin, expected_low)
-    expected_high = np.where(is_range, elsewhere.vmax, expected_high)
-    reported = on_rows(shown, is_range, lambda at: concat(stated_low(at), "-", stated_high(at)))
-    range_detail = (
-        is_range,
-        lambda at: concat(
-            "stated ",
-            stated_low(at),
-            "-",
-            stated_high(at),
-            "; values elsewhere (",
-            fill(elsewhere.sources.take(at), ""),
-            ") span ",
-            fill(value_at(elsewhere.min_row[at]), "?"),
-            "-",
-            fill(value_at(elsewhere.max_row[at]), "?"),
-        ),
-    )
-
-    # increase / decrease: the change interval between the two timepoints
-    change_lo, change_hi = _ends(_interval(now.lo, now.hi) - _interval(before.lo, before.hi))
-    change_missing = np.isnan(change_lo) | np.isnan(change_hi)
-    up = kind == "increase"
-    sure = np.where(up, change_lo > 0, change_hi < 0)
-    wrong = np.where(up, change_hi <= 0, change_lo >= 0)
-    change_verdict = np.select(
-        [change_missing, sure, wrong], [NOT_CHECKABLE, CONSISTENT, INCONSISTENT], MINOR
-    )
-    verdict = np.where(is_change, change_verdict, verdict)
-    expected_low = np.where(is_change, change_lo, expected_low)
-    expected_high = np.where(is_change, change_hi, expected_high)
-    reported = on_rows(reported, is_change, kind_at)
-    change_detail = (
-        is_change,
-        lambda at: concat(
-            "from ",
-            choose(
-                ~np.isnan(before.lo[at]),
-                interval_texts(before.vmin[at], before.vmax[at]),
-                "?",
-            ),
-            " at ",
-            fill(text("from_timepoint")(at), ""),
-            " to ",
-            choose(~no_data[at], shown.take(at), "?"),
-            " at ",
-            timepoint_at(at),
-            ": change ",
-            choose(~change_missing[at], interval_texts(change_lo[at], change_hi[at]), "unknown"),
-            choose(change_verdict[at] == MINOR, " (within rounding)", ""),
-        ),
-    )
-
-    # below / above a threshold; within a range
-    with np.errstate(invalid="ignore"):
-        inside = np.select(
-            [below, above],
-            [now.hi <= thr, now.lo >= thr],
-            (now.lo >= thr_low) & (now.hi <= thr_high),
-        )
-        outside = np.select(
-            [below, above],
-            [now.lo >= thr, now.hi <= thr],
-            (now.hi < thr_low) | (now.lo > thr_high),
-        )
-    bound_verdict = np.select([inside, outside], [CONSISTENT, INCONSISTENT], MINOR)
-    checkable = is_bound & has_threshold & ~no_data
-    verdict = np.where(checkable, bound_verdict, verdict)
-    expected_low = np.where(within, thr_low, np.where(above, thr, expected_low))
-    expected_high = np.where(within, thr_high, np.where(below, thr, expected_high))
-    answers = pa.array(  # by verdict: consistent, minor, inconsistent
-        [
-            "yes",
-            "on the boundary: the printed value's rounding interval straddles the threshold",
-            "no",
-        ],
-        TEXT,
-    )
-    bound_detail = (
-        checkable,
-        lambda at: concat(
-            "values ",
-            interval_texts(now.lo[at], now.hi[at]),
-            " (",
-            fill(now.sources.take(at), ""),
-            "); ",
-            kind_at(at),
-            " ",
-            choose(
-                within[at],
-                concat(number_texts(thr_low[at]), "-", number_texts(thr_high[at])),
-                number_texts(thr[at]),
-            ),
-            " (thresholds.",
-            fill(criterion_at(at), ""),
-            ")? ",
-            answers.take(bound_verdict[at]),
-        ),
-    )
-    no_definition = is_bound & ~has_crit
-    unknown = is_bound & has_crit & ~has_threshold
-    no_definition_detail = (
-        no_definition,
-        lambda at: concat(
-            "no cited definition of '",
-            kind_at(at),
-            "' for ",
-            parameter_at(at),
-            " (criterion blank): not checked",
-        ),
-    )
-    unknown_detail = (
-        unknown,
-        lambda at: concat("criterion '", criterion_at(at), "' is not in config thresholds"),
-    )
-    missing = no_data & ~no_definition & ~unknown & ~is_change
-    missing_detail = (
-        missing,
-        lambda at: concat(
-            "no value of ",
-            parameter_at(at),
-            " at ",
-            timepoint_at(at),
-            " from a source other than the claim's",
-        ),
-    )
-    detail = by_case(
-        n,
-        range_detail,
-        change_detail,
-        bound_detail,
-        no_definition_detail,
-        unknown_detail,
-        missing_detail,  # where a claim has no data, that is what its detail says
-    )
-    verdict = np.where(no_definition | unknown | missing, NOT_CHECKABLE, verdict)
-
-    against = fill(pa.array(crit), "data")
-    kind_code, kinds = pd.factorize(kind)  # each distinct kind's check, spread over the claims
-    check_of = pd.Index(CHECKS).get_indexer("claim_" + pd.Series(kinds, dtype=object))
-    check_code = np.append(check_of, -1)[kind_code]
-    when = cohort.when(cohort.claim_case, cohort.claim_timepoint)
-    order = ordered_by(
-        check_code,
-        cohort.claim_case,
-        cohort.claim_parameter,
-        cohort.rank(when),
-        cohort.claim_source,
-        pd.factorize(text_series(against), sort=True)[0],
-    )
-    detail = concat(
-        "[", text("claim_id")(order), "] ", text("statement")(order), ": ", detail.take(order)
-    )
-    out = {
-        "check": concat("claim_", kind_at(order)),
-        "case_id": text("case_id")(order),
-        "parameter": parameter_at(order),
-        "timepoint": timepoint_at(order),
-        "source": text("source")(order),
-        "reported": reported.take(order),
-        "expected_low": expected_low[order],
-        "expected_high": expected_high[order],
-        "verdict": verdict[order],
-        "detail": detail,
-        "method": pa.nulls(n, TEXT),
-        "against": against.take(order),
-    }
-    return _frame(out, n)
-
-
 # --- the whole audit -------------------------------------------------------------------------
 
 
@@ -1165,7 +754,7 @@ def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -
         partial(check_repeated_values, tables, grading, cohort),
         partial(formula_checks.check_same_month, tables, grading),
         partial(check_ages, tables, grading, cohort),
-        partial(check_claims, tables, thresholds, grading, cohort),
+        partial(claims.check_claims, tables, thresholds, grading),
     ]
     # Two checks at a time: numpy's and Arrow's kernels release the GIL. Each only reads.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -1314,7 +903,8 @@ def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     """The audit of validated tables under config (`thresholds` and `audit` sections)."""
     grading = Grading.from_config(config["audit"], known=known_checks(tables))
     checks = audit(tables, config["thresholds"], grading)
-    checks = with_reviewer_checks(checks, tables, config)  # caserepro.reviewer: words, patterns
+    patterns = reviewer_checks(tables, config)  # caserepro.reviewer: soft patterns
+    checks = pd.concat([checks, patterns[COLUMNS]], ignore_index=True)
     if "checks" in tables:  # every check that is emitted has a name for readers
         unnamed = sorted(set(checks["check"]) - set(formulas.check_names(tables)["check"]))
         if unnamed:

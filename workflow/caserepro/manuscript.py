@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from caserepro import claims, paths
 from caserepro import labels as readers
-from caserepro import paths, reviewer
 from caserepro.intervals import year_and_month
 from caserepro.markup import (
     attribute_text,
@@ -635,7 +635,7 @@ def audit_flagged_fragment(audit: pd.DataFrame, book: readers.Codebook) -> str:
 
 
 def claims_in_words_fragment(claims: pd.DataFrame) -> str:
-    """The paper's claims in words (`reviewer.claims_in_words`): each cell verbatim, but for the
+    """The paper's claims in words (`claims.claims_in_words`): each cell verbatim, but for the
     definition's citations, which stay citations (`[@key; @key]`)."""
     parts = claims["definition"].astype(str).str.extract(r"^(.*?)(?: (\[@[^\]]*\]))?$")
     definition = [
@@ -766,8 +766,8 @@ def render_dir_texts(
     for table, markdown in table_markdown.items():
         texts[fragment_name(table)] = markdown
     book = readers.codebook(tables)
-    claims = reviewer.claims_in_words(audit, tables, {"thresholds": thresholds})
-    texts[fragment_name("claims-in-words")] = claims_in_words_fragment(claims)
+    in_words = claims.claims_in_words(audit, tables, {"thresholds": thresholds})
+    texts[fragment_name("claims-in-words")] = claims_in_words_fragment(in_words)
     texts[fragment_name("audit-counts")] = audit_counts_fragment(audit)
     texts[fragment_name("audit-kinds")] = check_kinds_fragment(audit, book)
     texts[fragment_name("audit-flagged")] = audit_flagged_fragment(audit, book)
