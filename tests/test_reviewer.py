@@ -10,14 +10,13 @@ import copy
 import pandas as pd
 import pytest
 from caserepro.audit import run_audit
+from caserepro.patterns import teichholz_dimension, teichholz_volume
 from caserepro.reviewer import (
     CHECKS,
     band_claims,
     band_table,
     claims_in_words,
     reviewer_checks,
-    teichholz_dimension,
-    teichholz_volume,
 )
 from caserepro.synthetic import synthetic_cohort, write_cohort
 from caserepro.validate import load_raw

@@ -37,7 +37,8 @@ from caserepro.audit import flatten
 from caserepro.intervals import LOWER_BOUND_QUALIFIERS, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.reviewer import restate_word_claims, teichholz_dimension
+from caserepro.patterns import teichholz_dimension
+from caserepro.reviewer import restate_word_claims
 from caserepro.validate import load_raw
 
 PREFIX = "SYN-"
