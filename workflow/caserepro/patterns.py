@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from caserepro.formatting import detail_numbers
 from caserepro.intervals import Interval, month_span, printed
@@ -65,7 +66,7 @@ def readings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "method": method,
             "parameter": _sorted_categories(m["parameter"]),
             "source": _sorted_categories(m["source"]),
-            "value": m["value"].astype("category"),
+            "value": _sorted_categories(m["value"]),
             "lo": iv.lo.to_numpy(),
             "hi": iv.hi.to_numpy(),
             "bounded": m["qualifier"].notna().to_numpy(),
@@ -94,16 +95,28 @@ def months_apart(a_lo: pd.Series, a_hi: pd.Series, b_lo: pd.Series, b_hi: pd.Ser
     return np.maximum(0.0, np.maximum(b_lo - a_hi, a_lo - b_hi))
 
 
+def _categorical(words: pd.Series) -> pd.Series:
+    """Words as a categorical of text categories (as they are if they are one)."""
+    if isinstance(words.dtype, pd.CategoricalDtype):
+        return words
+    categories = pd.Index(words.unique(), dtype=object)
+    return pd.Series(pd.Categorical(words, categories=categories), index=words.index)
+
+
 def joined(key: pd.Series, words: pd.Series, sep: str) -> pd.Series:
-    """The words of each key joined by `sep` in row order, indexed by key (sorted): the first
-    word of every key, then `sep` and the second of those that have one, and so on."""
-    key, words = key.to_numpy(), texts(words)
-    place = pd.Series(key).groupby(key).cumcount().to_numpy()
-    out = pd.Series(words[place == 0].to_numpy(), index=key[place == 0]).sort_index()
+    """The words (categorical) of each key joined by `sep` in row order, as a categorical
+    indexed by key (sorted; categories in text order). A key of one word keeps its code; the
+    others' texts are built: the first word, then `sep` and the second, and so on."""
+    key, words = key.to_numpy(), _categorical(words)
+    alone = ~pd.Series(key).duplicated(keep=False).to_numpy()
+    several, words_of = key[~alone], texts(words[~alone])
+    place = pd.Series(several).groupby(several).cumcount().to_numpy()
+    out = pd.Series(words_of[place == 0].to_numpy(), index=several[place == 0])
     for k in range(1, place.max(initial=0) + 1):
-        more = pd.Series(words[place == k].to_numpy(), index=key[place == k])
+        more = pd.Series(words_of[place == k].to_numpy(), index=several[place == k])
         out.loc[more.index] = out.loc[more.index] + sep + more
-    return out
+    both = union_categoricals([words[alone].array, _categorical(out).array], sort_categories=True)
+    return pd.Series(both, index=np.concatenate([key[alone], out.index])).sort_index()
 
 
 def key_of(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -122,8 +135,7 @@ def _at(column: pd.Series, rows: np.ndarray) -> pd.Series:
 def examinations(r: pd.DataFrame, modalities: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per examination of these modalities (case, timepoint, modality, method,
     parameter; numbered `exam` in key order): its distinct printed values (`shown`, '20/30' in numeric order), their hull
-    (lo, hi), every source that prints one ('; '-joined, sorted; `source_rank` its place in
-    text order); and each examination's distinct values (exam, value). Bounds are left out."""
+    (lo, hi), every source that prints one ('; '-joined, sorted; as categoricals); and each examination's distinct values (exam, value). Bounds are left out."""
     r = r[~r["bounded"] & r["modality"].isin(modalities)]
     exam = pd.factorize(key_of(r, EXAM_KEYS), sort=True)[0]
     first = pd.Series(np.arange(len(exam))).groupby(exam).first().to_numpy()
@@ -139,7 +151,6 @@ def examinations(r: pd.DataFrame, modalities: list[str]) -> tuple[pd.DataFrame, 
     source = pd.Categorical.from_codes(sources % n_sources, dtype=r["source"].dtype)
     e["shown"] = joined(distinct["exam"], distinct["value"], "/")
     e["source"] = joined(pd.Series(sources // n_sources), pd.Series(source), "; ")
-    e["source_rank"] = pd.factorize(e["source"], sort=True)[0]
     return e.reset_index(names="exam"), distinct
 
 
@@ -208,7 +219,7 @@ def _sides(e: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
     """Pairs of examinations (rows a and b of e): the case and parameter, then each side's
     keys, numbers and intervals (suffixes _a, _b); their texts are taken for the pairs kept
     (`_with_texts`)."""
-    sides = ["exam", "timepoint", "modality", "method", "lo", "hi", "source_rank"]
+    sides = ["exam", "timepoint", "modality", "method", "lo", "hi", "shown", "source"]
     sides += ["date", "m_lo", "m_hi", "at"]
     out = {"case_id": _at(e["case_id"], a), "parameter": _at(e["parameter"], a)}
     for c in sides:
@@ -230,12 +241,6 @@ def _pairs_apart(
     return _sides(e, a[near], b[near]).assign(apart=apart[near])
 
 
-def _with_texts(pairs: pd.DataFrame, e: pd.DataFrame) -> pd.DataFrame:
-    """Pairs with the later examination's values and sources as printed (shown_b, source_b)."""
-    b = pairs["at_b"].to_numpy()
-    return pairs.assign(shown_b=texts(e["shown"].take(b)), source_b=texts(e["source"].take(b)))
-
-
 def _in_output_order(pairs: pd.DataFrame, against: np.ndarray) -> pd.DataFrame:
     """Pairs sorted as their rows are written: case, parameter, later timepoint, its source,
     method and `against`, ties by examination."""
@@ -243,7 +248,7 @@ def _in_output_order(pairs: pd.DataFrame, against: np.ndarray) -> pd.DataFrame:
         pairs["case_id"].cat.codes,
         pairs["parameter"].cat.codes,
         pairs["timepoint_b"].cat.codes,
-        pairs["source_rank_b"],
+        pairs["source_b"].cat.codes,
         pairs["method_b"].cat.codes,
         against,
         pairs["exam_a"],
@@ -283,7 +288,8 @@ def _far_apart(e: pd.DataFrame, settings: dict) -> pd.DataFrame:
     visit = pd.factorize(key_of(pairs, visit_keys))[0]
     pairs = pairs.assign(visit=visit, parameters=np.bincount(visit)[visit])
     pairs = pairs[pairs["parameters"] >= int(settings["repeated_set_min_parameters"])]
-    return _in_output_order(pairs, pairs["timepoint_a"].cat.codes)
+    pairs = _in_output_order(pairs, pairs["timepoint_a"].cat.codes)
+    return pairs.assign(visit=pd.factorize(pairs["visit"])[0])  # 0, 1, ... for those kept
 
 
 def repeated_value_set(
@@ -295,14 +301,14 @@ def repeated_value_set(
     `repeated_set_min_share` of them, print the same value (possibly reused values or a
     mislabelled timepoint), else `consistent`."""
     e = _dated(e, d)
-    pairs = _with_texts(_far_apart(e, settings), e)
+    pairs = _far_apart(e, settings)
     equal = shares_a_value(pairs, values)
     visit = pairs["visit"].to_numpy()
     n_equal = np.bincount(visit, weights=equal, minlength=visit.max(initial=-1) + 1)[visit]
     share = n_equal / pairs["parameters"]
     least = int(settings["repeated_set_min_parameters"])
     found = equal & (n_equal >= least) & (share >= float(settings["repeated_set_min_share"]))
-    v = pairs.assign(n_equal=n_equal).drop_duplicates("visit").set_index("visit")
+    v = pairs.assign(n_equal=n_equal).drop_duplicates("visit").set_index("visit").sort_index()
     listed = pairs[equal].sort_values("exam_a", kind="stable")
     same = joined(
         listed["visit"], texts(listed["parameter"]) + " " + texts(listed["shown_b"]), ", "
@@ -325,12 +331,12 @@ def repeated_value_set(
         + " of "
         + v["parameters"].astype("str").to_numpy()
         + " parameters printed at both are equal"
-    ).set_axis(v.index)
-    the_same = "the same " + same.reindex(v.index).fillna("") + " (" + where
+    )  # one per visit, at its number
+    the_same = "the same " + texts(same.reindex(v.index)).fillna("") + " (" + where
     the_same += " (possibly reused values or a mislabelled timepoint)"
-    differs = texts(pairs["parameter"]) + " (" + texts(where.reindex(visit))
+    differs = texts(pairs["parameter"]) + " (" + texts(where.take(visit))
     differs += "; this one differs or too few are equal"
-    detail = differs.where(~found, texts(the_same.reindex(visit)))
+    detail = differs.where(~found, texts(the_same.take(visit)))
     against = pairs["timepoint_a"]
     return _pattern_rows(
         "repeated_value_set", pairs, found, detail=detail, method=pairs["method_b"], against=against
@@ -344,23 +350,22 @@ def same_value_across_modalities(
     most `same_period_months` apart: `minor` where they print the same value (two modalities
     rarely give the same number: possibly one copied from the other), else `consistent`."""
     e = _dated(e, d)
-    when = " at " + texts(e["timepoint"]) + " (" + texts(e["date"]) + "; " + texts(e["source"])
-    modality, shown = texts(e["modality"]), texts(e["shown"])
-    first = modality + " " + texts(e["parameter"]) + " " + shown + when + ")"
-    second = modality + _suffix(texts(e["method"]), " (", ")") + " " + shown + when + ")"
-    against = modality + " " + texts(e["timepoint"]) + _suffix(texts(e["method"]), " ")
     modality_code = e["modality"].cat.codes.to_numpy()
     most = float(settings["same_period_months"])
     pairs = _pairs_apart(e, ["case_id", "parameter"], modality_code, 0.0, most)
-    rank = pd.factorize(against, sort=True)[0]
-    pairs = _in_output_order(pairs, rank[pairs["at_a"].to_numpy()])
-    pairs = _with_texts(pairs, e)
+    against = (
+        texts(pairs["modality_a"])
+        + " "
+        + texts(pairs["timepoint_a"])
+        + _suffix(texts(pairs["method_a"]), " ")
+    )
+    pairs = pairs.assign(against=against)
+    pairs = _in_output_order(pairs, pd.factorize(against, sort=True)[0])
     found = shares_a_value(pairs, values)
-    a, b = pairs["at_a"].to_numpy(), pairs["at_b"].to_numpy()
     detail = (
-        texts(first.take(a))
+        _seen(pairs, "a", " " + texts(pairs["parameter"]))
         + " and "
-        + texts(second.take(b))
+        + _seen(pairs, "b", _suffix(texts(pairs["method_b"]), " (", ")"))
         + ", within "
         + detail_numbers(pairs["apart"])
         + " months of each other: "
@@ -374,7 +379,24 @@ def same_value_across_modalities(
         found,
         detail=detail,
         method=pairs["method_b"],
-        against=texts(against.take(a)),
+        against=pairs["against"],
+    )
+
+
+def _seen(pairs: pd.DataFrame, side: str, after_modality: pd.Series) -> pd.Series:
+    """One side of pairs as a reader sees it: 'echo lvef 35 at visit1 (2020-09; Table 1)'."""
+    return (
+        texts(pairs[f"modality_{side}"])
+        + after_modality
+        + " "
+        + texts(pairs[f"shown_{side}"])
+        + " at "
+        + texts(pairs[f"timepoint_{side}"])
+        + " ("
+        + texts(pairs[f"date_{side}"])
+        + "; "
+        + texts(pairs[f"source_{side}"])
+        + ")"
     )
 
 
