@@ -96,11 +96,14 @@ def months_apart(a_lo: pd.Series, a_hi: pd.Series, b_lo: pd.Series, b_hi: pd.Ser
 
 
 def _categorical(words: pd.Series) -> pd.Series:
-    """Words as a categorical of text categories (as they are if they are one)."""
-    if isinstance(words.dtype, pd.CategoricalDtype):
+    """Words as a categorical whose categories are Python texts (as `readings` codes them)."""
+    if not isinstance(words.dtype, pd.CategoricalDtype):
+        words = words.astype("category")
+    if words.cat.categories.dtype == object:
         return words
-    categories = pd.Index(words.unique(), dtype=object)
-    return pd.Series(pd.Categorical(words, categories=categories), index=words.index)
+    categories = pd.Index(words.cat.categories, dtype=object)
+    coded = pd.Categorical.from_codes(words.cat.codes, categories=categories)
+    return pd.Series(coded, index=words.index)
 
 
 def joined(key: pd.Series, words: pd.Series, sep: str) -> pd.Series:
