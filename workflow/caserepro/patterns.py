@@ -137,23 +137,31 @@ def _at(column: pd.Series, rows: np.ndarray) -> pd.Series:
 
 def examinations(r: pd.DataFrame, modalities: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per examination of these modalities (case, timepoint, modality, method,
-    parameter; numbered `exam` in key order): its distinct printed values (`shown`, '20/30' in numeric order), their hull
-    (lo, hi), every source that prints one ('; '-joined, sorted; as categoricals); and each examination's distinct values (exam, value). Bounds are left out."""
+    parameter; numbered `exam` in key order): its distinct printed values (`shown`, '20/30' in
+    numeric order), their hull (lo, hi) and every source that prints one (`source`, '; '-joined
+    in text order), both categorical; and each examination's distinct values (exam, value).
+    Bounds ('more than') are left out."""
     r = r[~r["bounded"] & r["modality"].isin(modalities)]
-    exam = pd.factorize(key_of(r, EXAM_KEYS), sort=True)[0]
-    first = pd.Series(np.arange(len(exam))).groupby(exam).first().to_numpy()
-    e = pd.DataFrame({k: _at(r[k], first) for k in EXAM_KEYS})
-    e["lo"] = pd.Series(r["lo"].to_numpy()).groupby(exam).min()
-    e["hi"] = pd.Series(r["hi"].to_numpy()).groupby(exam).max()
+    key = key_of(r, EXAM_KEYS)
+    order = np.argsort(key, kind="stable")
+    first = np.diff(key[order], prepend=-1) != 0  # an examination's first row, in key order
+    starts = np.flatnonzero(first)
+    exam = np.empty(len(key), dtype=np.int64)
+    exam[order] = np.cumsum(first) - 1
+    e = pd.DataFrame({k: _at(r[k], order[starts]) for k in EXAM_KEYS})
+    e["lo"] = np.minimum.reduceat(r["lo"].to_numpy()[order], starts) if len(e) else []
+    e["hi"] = np.maximum.reduceat(r["hi"].to_numpy()[order], starts) if len(e) else []
     by_value = np.lexsort((r["lo"].to_numpy(), exam))
     value = r["value"].cat.codes.to_numpy()
     n_values, n_sources = len(r["value"].cat.categories), len(r["source"].cat.categories)
     by_value = by_value[~pd.Series(exam[by_value] * n_values + value[by_value]).duplicated()]
     distinct = pd.DataFrame({"exam": exam[by_value], "value": _at(r["value"], by_value)})
-    sources = np.sort(pd.unique(exam * n_sources + r["source"].cat.codes.to_numpy()))
-    source = pd.Categorical.from_codes(sources % n_sources, dtype=r["source"].dtype)
+    prints = np.zeros((len(e), n_sources), dtype=bool)  # which sources print each examination
+    prints[exam, r["source"].cat.codes.to_numpy()] = True
+    exam_of, source_of = np.nonzero(prints)  # by examination, then source (in text order)
+    source = pd.Categorical.from_codes(source_of, dtype=r["source"].dtype)
     e["shown"] = joined(distinct["exam"], distinct["value"], "/")
-    e["source"] = joined(pd.Series(sources // n_sources), pd.Series(source), "; ")
+    e["source"] = joined(pd.Series(exam_of), pd.Series(source), "; ")
     return e.reset_index(names="exam"), distinct
 
 

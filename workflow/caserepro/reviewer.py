@@ -12,8 +12,9 @@ Two entries, each returning rows with the columns of results/audit/consistency.c
   A claim whose criterion is `duration.<unit>` states a duration (stated_low..stated_high units)
   and is checked against the span of its two timepoints' dates (`claim_duration`, soft).
 - `reviewer_checks` (`caserepro.patterns`): soft patterns, graded `minor` at most:
-  `repeated_value_set` (the same values printed for timepoints far apart), `same_value_across_modalities` (an echo value equal
-  to the MRI value of the same period), `teichholz_edv` / `teichholz_esv` / `teichholz_ef`
+  `repeated_value_set` (the same values printed for timepoints far apart),
+  `same_value_across_modalities` (an echo value equal to the MRI value of the same period),
+  `teichholz_edv` / `teichholz_esv` / `teichholz_ef`
   (echo volumes and EF against the Teichholz volumes from the printed dimensions, with the
   fractional shortening), `dcm_criteria` (the introduction's DCM criteria at each timepoint).
 
