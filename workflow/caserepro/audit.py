@@ -596,24 +596,44 @@ def check_repeated_values(
     source in rank (the paper's tables, then the other sources in alphabetical order).
     """
     cohort = _cohort(tables, cohort)
+    row, ref, meet, hint_at, hints = _references(cohort)
+    shown = cohort.shown(row)
+    at = {
+        **cohort.place(row),
+        "parameter": cohort.parameters.take(cohort.m_parameter[row]),
+        "against": cohort.sources.take(cohort.m_source[ref]),
+    }
+    return _rows(
+        "repeated_value",
+        cohort,
+        at,
+        (cohort.m_lo[row], cohort.m_hi[row]),
+        (cohort.m_lo[ref], cohort.m_hi[ref]),
+        cohort.m_value[row],
+        grading,
+        shown,
+        _repeated_detail(cohort, row, ref, shown, hint_at, hints),
+    )
+
+
+def _references(cohort: Cohort) -> tuple[np.ndarray, ...]:
+    """Each value printed twice (row), its reference (ref: first source in rank, a meeting
+    value, the closest, by method), whether they meet, in output order; and for rows that miss
+    their reference, the methods whose value at that place they match (hint_at into hints)."""
     n_sources = len(cohort.sources)
     rank = cohort.source_rank[cohort.m_source]
     row, ref = ranked_pairs(*cohort.value_groups, rank)
-
     method, method_ref = cohort.m_method[row], cohort.m_method[ref]
     blank = (method < 0) | (method_ref < 0)
     same = (method == method_ref) & ~blank
     row_iv = _interval(cohort.m_lo[row], cohort.m_hi[row])
     ref_iv = _interval(cohort.m_lo[ref], cohort.m_hi[ref])
     meet = np.asarray(meets(row_iv, ref_iv), dtype=bool)
-
     # A value that matches another method's value at the other place hints at swapped methods.
     other = ~(same | blank) & meet
     hint_key = row[other].astype(np.int64) * n_sources + cohort.m_source[ref[other]]
     hinted, hint_group = np.unique(hint_key, return_inverse=True)
     hints = joined_words(hint_group, len(hinted), method_ref[other], cohort.methods, ", ")
-
-    # The reference of each row: first source in rank, a meeting value, the closest, by method.
     candidate = np.flatnonzero(same | blank)
     distance = np.asarray(gap(row_iv, ref_iv), dtype=np.float64)[candidate]
     ref_method = method_ref[candidate]
@@ -638,8 +658,22 @@ def check_repeated_values(
         cohort.m_source[ref],
     )
     row, ref, meet = row[order], ref[order], meet[order]
+    place = row.astype(np.int64) * n_sources + cohort.m_source[ref]
+    hint_at = np.where(meet, -1, pd.Index(hinted).get_indexer(place))
+    return row, ref, meet, hint_at, hints
 
-    # "<source> prints <value>; <reference source> (<its method>) prints <value>"
+
+def _repeated_detail(
+    cohort: Cohort,
+    row: np.ndarray,
+    ref: np.ndarray,
+    shown: pa.Array,
+    hint_at: np.ndarray,
+    hints: pa.Array,
+) -> pa.Array:
+    """'<source> prints <value>; <reference source> (<its method>) prints <value>', then the
+    methods it matches there where it misses its reference ('methods swapped?')."""
+    n_sources = len(cohort.sources)
     prints = concat(cohort.sources, " prints ")
     methods = pa.concat_arrays([pa.array([""], TEXT), concat(" (", cohort.methods, ")")])
     ref_label = concat(
@@ -648,13 +682,7 @@ def check_repeated_values(
         methods.take(np.tile(np.arange(len(methods)), n_sources)),
         " prints ",
     )
-    shown = cohort.shown(row)
-    hint_at = np.where(
-        meet,
-        -1,
-        pd.Index(hinted).get_indexer(row.astype(np.int64) * n_sources + cohort.m_source[ref]),
-    )
-    detail = concat(
+    return concat(
         prints.take(cohort.m_source[row]),
         shown,
         ref_label.take(cohort.m_source[ref] * len(methods) + cohort.m_method[ref] + 1),
@@ -666,22 +694,6 @@ def check_repeated_values(
                 "; it matches the ", hints.take(hint_at[at]), " value there (methods swapped?)"
             ),
         ),
-    )
-    at = {
-        **cohort.place(row),
-        "parameter": cohort.parameters.take(cohort.m_parameter[row]),
-        "against": cohort.sources.take(cohort.m_source[ref]),
-    }
-    return _rows(
-        "repeated_value",
-        cohort,
-        at,
-        (cohort.m_lo[row], cohort.m_hi[row]),
-        (cohort.m_lo[ref], cohort.m_hi[ref]),
-        cohort.m_value[row],
-        grading,
-        shown,
-        detail,
     )
 
 

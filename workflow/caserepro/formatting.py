@@ -22,3 +22,12 @@ def format_printed(values: pd.Series, decimals: pd.Series) -> pd.Series:
     digits = places[pairs % len(places)]
     texts = [f"{v:.{int(d)}f}" for v, d in zip(numbers, digits, strict=True)]
     return pd.Series(pd.array(texts, dtype="str").take(pair_code), index=values.index)
+
+
+def detail_numbers(values: pd.Series) -> pd.Series:
+    """Numbers for a detail text: up to four decimals, no trailing zeros ('inf' for infinity);
+    each distinct number is formatted once."""
+    codes, distinct = pd.factorize(np.round(np.asarray(values, dtype="float64"), 4))
+    words = [f"{v:.4f}".rstrip("0").rstrip(".") if np.isfinite(v) else str(v) for v in distinct]
+    texts = pd.Series([*words, "nan"], dtype="str")
+    return pd.Series(texts.take(codes).to_numpy(), index=values.index, dtype="str")

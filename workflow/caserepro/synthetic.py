@@ -37,7 +37,7 @@ from caserepro.claims import flatten, restate_word_claims
 from caserepro.intervals import LOWER_BOUND_QUALIFIERS, month_span, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.reviewer import teichholz_dimension
+from caserepro.patterns import teichholz_dimension
 from caserepro.validate import load_raw
 
 PREFIX = "SYN-"
