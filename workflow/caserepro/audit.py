@@ -21,15 +21,18 @@ Checks (the `check` column), all computed over whole tables, every case at once:
   methods equal or one blank); `same_month_value` (a value printed for two timepoints of the same
   month, `formula_checks.check_same_month`); `age_vs_dates` (ages stated later against the age at
   admission and the dates); `claim_<kind>` (prose claims in claims.csv, `caserepro.claims`).
-  These are `CHECKS`.
+  These are `CHECKS`;
+- the reviewer's soft patterns (`caserepro.patterns`, via `caserepro.reviewer`): the same values
+  at timepoints far apart, an echo value equal to the MRI value, Teichholz volumes, the DCM
+  criteria.
 
 Output (`results/audit/consistency.csv`, contract in DESIGN.md): check, case_id, parameter,
 timepoint, source, reported, expected_low, expected_high, verdict, detail; then `method` and
 `against` (what the reported value is compared with), which tell apart checks of one value.
 Rows are sorted by check, case, parameter, time, source, method and against.
 
-How the code checks here (repeated values, ages) stay fast on large cohorts: the key columns (case, timepoint, modality, method,
-parameter, source) are read once into integer codes of one sorted vocabulary per column shared
+How the two checks still written here (repeated values, ages) stay fast on large cohorts: the
+key columns (case, timepoint, modality, method, parameter, source) are read once into integer codes of one sorted vocabulary per column shared
 by all tables (`Cohort`), so joins, groupings and sorting work on integers, and comparing two
 codes compares their texts. A measurement is referred to by its row number. Texts are built
 only for the rows that are written, as whole Arrow columns, and a number is formatted once per
