@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from caserepro import paths
-from caserepro.audit import CONTRACT_COLUMNS
 from caserepro.audit_figure import audit_data, audit_figure, read_audit
 from caserepro.figures import write_figure
 from caserepro.labels import codebook
+from caserepro.verdicts import CONTRACT_COLUMNS
 
 
 @pytest.fixture(scope="module")

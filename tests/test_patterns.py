@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from caserepro import patterns
-from caserepro.reviewer import COLUMNS, _sorted
+from caserepro.reviewer import _sorted
+from caserepro.verdicts import COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,7 @@ from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
 from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
 from caserepro.reviewer import reviewer_checks
 from caserepro.verdicts import (
+    COLUMNS,
     INCONSISTENT,
     MINOR,
     ROUND,
@@ -83,21 +84,6 @@ CHECKS = (
     *CLAIM_CHECKS,  # caserepro.claims
     *REVIEWER_CHECKS,  # caserepro.reviewer
 )
-#: The columns of results/audit/consistency.csv that DESIGN.md fixes (the figures rely on them).
-CONTRACT_COLUMNS: tuple[str, ...] = (
-    "check",
-    "case_id",
-    "parameter",
-    "timepoint",
-    "source",
-    "reported",
-    "expected_low",
-    "expected_high",
-    "verdict",
-    "detail",
-)
-#: All columns: the contract, then which method and what the value was compared against.
-COLUMNS = [*CONTRACT_COLUMNS, "method", "against"]
 #: The output's text columns.
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("expected_low", "expected_high")]
 #: The columns of the validated tables that the audit reads (the other tables it does not need).

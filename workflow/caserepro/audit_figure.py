@@ -17,11 +17,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from caserepro.audit import CONTRACT_COLUMNS
 from caserepro.figures import VERDICT_COLOURS, VERDICT_MARKERS, VERDICTS, Drawn
 from caserepro.labels import VERDICT_LABELS, Codebook, readable_checks, reported_interval
 from caserepro.markup import plot_text
 from caserepro.theme import CONTEXT_GREY, themed
+from caserepro.verdicts import CONTRACT_COLUMNS
 
 #: The verdicts the figure draws, worst first.
 DRAWN_VERDICTS: tuple[str, ...] = ("inconsistent", "minor")

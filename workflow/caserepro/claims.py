@@ -26,8 +26,9 @@ import pyarrow.compute as pc
 from caserepro import bands as bd
 from caserepro.intervals import Interval, printed, printed_decimals
 from caserepro.metrics import timepoint_order
-from caserepro.reviewer import COLUMNS, _dates, fmt, measured
+from caserepro.reviewer import _dates, fmt, measured
 from caserepro.verdicts import (
+    COLUMNS,
     CONSISTENT,
     INCONSISTENT,
     MINOR,

@@ -18,13 +18,8 @@ from caserepro.codes import EXAMINATION, combined_key, row_keys
 from caserepro.formulas import Formula, Side, implied_by
 from caserepro.intervals import Interval, intersect, meets, printed
 from caserepro.metrics import timepoint_order
-from caserepro.verdicts import INCONSISTENT, MINOR, ROUND, VERDICTS, Grading, grade
+from caserepro.verdicts import COLUMNS, INCONSISTENT, MINOR, ROUND, VERDICTS, Grading, grade
 
-#: The output's columns (as `caserepro.audit.COLUMNS`).
-COLUMNS = [
-    *("check", "case_id", "parameter", "timepoint", "source", "reported"),
-    *("expected_low", "expected_high", "verdict", "detail", "method", "against"),
-]
 #: An examination's columns: its key, then its timeline row.
 PLACE = [*EXAMINATION, "date", "start_month", "end_month", "rank"]
 #: The columns of each parameter in `examinations`.

@@ -22,12 +22,8 @@ from pandas.api.types import union_categoricals
 
 from caserepro.formatting import detail_numbers
 from caserepro.intervals import Interval, month_span, printed
+from caserepro.verdicts import COLUMNS
 
-#: The columns of results/audit/consistency.csv (as `caserepro.audit.COLUMNS`).
-COLUMNS = [
-    *("check", "case_id", "parameter", "timepoint", "source", "reported"),
-    *("expected_low", "expected_high", "verdict", "detail", "method", "against"),
-]
 #: The columns that tell one examination from another (a modality's method '' where none).
 EXAM_KEYS = ["case_id", "timepoint", "modality", "method", "parameter"]
 #: The columns the rows of one check are sorted by (then method and against).

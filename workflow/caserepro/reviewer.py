@@ -18,13 +18,8 @@ import pandas as pd
 
 from caserepro import patterns
 from caserepro.intervals import month_span, printed
-from caserepro.verdicts import ROUND
+from caserepro.verdicts import COLUMNS, ROUND
 
-#: The columns of results/audit/consistency.csv (as `caserepro.audit.COLUMNS`).
-COLUMNS = [
-    *("check", "case_id", "parameter", "timepoint", "source", "reported"),
-    *("expected_low", "expected_high", "verdict", "detail", "method", "against"),
-]
 #: Checks this module emits (each has a row in data/raw/checks.csv).
 CHECKS = (
     "repeated_value_set",

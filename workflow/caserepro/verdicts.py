@@ -1,4 +1,5 @@
-"""Verdicts of the audit, in one place: their names, their order, and how a gap becomes one.
+"""Verdicts of the audit, in one place: their names, their order, how a gap becomes one, and
+the columns of the rows that carry them (`COLUMNS`, every check module's output).
 
 `VERDICTS` is the order in which counts are shown (consistent first); `WORST_FIRST` the order in
 which flagged checks are listed (inconsistent first; consistent last). The audit, the figures
@@ -19,6 +20,13 @@ WORST_FIRST: tuple[str, ...] = ("inconsistent", "minor", "not_checkable", "consi
 CONSISTENT, MINOR, INCONSISTENT, NOT_CHECKABLE = range(4)
 #: Decimals of expected_low / expected_high and of derived numbers in every output.
 ROUND = 4
+#: The columns of results/audit/consistency.csv that DESIGN.md fixes (the figures rely on them).
+CONTRACT_COLUMNS: tuple[str, ...] = (
+    *("check", "case_id", "parameter", "timepoint", "source", "reported"),
+    *("expected_low", "expected_high", "verdict", "detail"),
+)
+#: All columns: the contract, then which method and what the value was compared against.
+COLUMNS: list[str] = [*CONTRACT_COLUMNS, "method", "against"]
 
 
 @dataclass(frozen=True)
