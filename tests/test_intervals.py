@@ -60,11 +60,11 @@ def test_printed_interval_is_half_a_unit_of_the_last_digit_each_side(tables):
     assert ((iv.mid - m["value_num"]).abs() < 1e-9).all()
 
 
-def test_more_than_makes_a_lower_bound(tables):
+def test_more_than_makes_a_lower_bound_through_the_codebooks_meaning(tables):
     m = tables["measurements"]
     bound = m[m["qualifier"] == "more than"]
-    assert len(bound) > 0
-    iv = printed(bound["value_num"], bound["decimals"], bound["qualifier"])
+    assert len(bound) > 0 and (bound["qualifier_means"] == ">").all()  # qualifiers.csv `means`
+    iv = printed(bound["value_num"], bound["decimals"], bound["qualifier_means"])
     assert (iv.lo == bound["value_num"]).all()
     assert (iv.hi == math.inf).all()
 
@@ -194,7 +194,7 @@ def test_product_of_rows_with_different_labels_aligns_them_first():
 def test_printed_keeps_each_rows_label_and_precision():
     values = pd.Series([20.0, 3.4, 125.0], index=[7, 3, 5], name="v")
     decimals = pd.Series([0, 1, 0], index=[7, 3, 5], name="v")
-    iv = printed(values, decimals, pd.Series([None, None, "more than"], index=[7, 3, 5]))
+    iv = printed(values, decimals, pd.Series([None, None, ">"], index=[7, 3, 5]))
     assert list(iv.lo.index) == [7, 3, 5] and iv.lo.name == "v"
     assert list(iv.lo) == [19.5, 3.35, 125.0]
     assert list(iv.hi) == [20.5, 3.45, math.inf]
@@ -244,10 +244,13 @@ def test_printed_decimals_counts_the_digits_after_the_point():
 
 
 def test_less_than_makes_the_printed_value_an_upper_bound():
-    values, decimals = pd.Series([1.0, 505.0, 20.0]), pd.Series([1, 0, 0])
-    got = printed(values, decimals, pd.Series(["<", "more than", None]))
-    assert got.lo.tolist() == [float("-inf"), 505.0, 19.5]
-    assert got.hi.tolist() == [1.0, float("inf"), 20.5]
+    values, decimals = pd.Series([1.0, 505.0, 20.0, 7.0]), pd.Series([1, 0, 0, 0])
+    got = printed(values, decimals, pd.Series(["<", "≥", None, "≈"]))
+    assert got.lo.tolist() == [float("-inf"), 505.0, 19.5, 6.5]
+    assert got.hi.tolist() == [1.0, float("inf"), 20.5, 7.5]
+    # words are the codebook's, not the code's: a word is no meaning
+    unread = printed(values, decimals, pd.Series(["less than", "more than", None, None]))
+    assert unread.lo.tolist()[:2] == [0.95, 504.5]
 
 
 def test_month_number_and_year_and_month_read_dates_as_month_span_does():

@@ -191,7 +191,7 @@ def pivot_wide(measurements: pd.DataFrame, parameters: list[str]) -> pd.DataFram
     """`wide` as a plain pivot of the measurements (the reference the fast version must match)."""
     m = measurements[measurements["parameter"].isin(parameters)]
     m = m.assign(method=m["method"].fillna(""))
-    interval = printed(m["value_num"], m["decimals"], m["qualifier"])
+    interval = printed(m["value_num"], m["decimals"], m["qualifier_means"])
     m = m.assign(low=interval.lo, high=interval.hi)
     fields = {"value_num": "", "decimals": "_decimals", "low": "_low", "high": "_high"}
     pieces = []

@@ -88,7 +88,14 @@ CHECKS = (
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("expected_low", "expected_high")]
 #: The columns of the validated tables that the audit reads (the other tables it does not need).
 INPUT_COLUMNS: dict[str, list[str]] = {
-    "measurements": [*KEY_COLUMNS, "value", "qualifier", "value_num", "decimals"],
+    "measurements": [
+        *KEY_COLUMNS,
+        "value",
+        "qualifier",
+        "qualifier_means",
+        "value_num",
+        "decimals",
+    ],
     "claims": [
         *("claim_id", "case_id", "source", "kind", "parameter", "modality"),
         *("from_timepoint", "timepoint", "stated_low", "stated_high", "criterion", "statement"),
@@ -103,7 +110,7 @@ INPUT_COLUMNS: dict[str, list[str]] = {
 }
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
 #: codes come from Parquet's dictionaries, and a text is built only for the rows that show it.
-CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier"]
+CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier", "qualifier_means"]
 
 #: Arrow's type of the texts in pandas `str` columns.
 TEXT = pa.large_string()
@@ -341,7 +348,7 @@ class Cohort:
         self.methods, (self.m_method,) = _encode(m["method"])
         self.m_value = m["value_num"].to_numpy(dtype=np.float64)
         self.m_qualified = m["qualifier"].notna().to_numpy()
-        stands_for = printed(m["value_num"], m["decimals"], m["qualifier"])
+        stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"])
         self.m_lo, self.m_hi = stands_for.lo.to_numpy(), stands_for.hi.to_numpy()
         self._timeline_key = pd.Index(self._moment(self.timeline_case, self.timeline_timepoint))
         # Which source is the reference for a value printed twice: the paper's tables first,

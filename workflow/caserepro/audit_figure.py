@@ -45,7 +45,7 @@ def audit_data(audit: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     series = shown["case_id"].nunique() > 1  # a case series: each row names its case
     shown["case"] = shown["case_id"].fillna("") if series else ""
     decimals = flagged["parameter"].map(book.decimals).fillna(1).astype("int64")
-    reported, _ = reported_interval(flagged["reported"], decimals)
+    reported, _ = reported_interval(flagged["reported"], decimals, book.meanings)
     low = pd.to_numeric(flagged["expected_low"], errors="coerce")
     high = pd.to_numeric(flagged["expected_high"], errors="coerce")
     centre = ((low + high) / 2).fillna(low).fillna(high)

@@ -167,11 +167,12 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     m = tables["measurements"]
     wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
     keep = m["parameter"].isin(wanted).to_numpy()
-    needed = [*KEYS, "source", "method", "value", "qualifier", "value_num", "decimals"]
+    needed = [*KEYS, "source", "method", "value", "qualifier", "qualifier_means", "value_num"]
+    needed.append("decimals")
     m = m[needed].assign(row=np.arange(len(m)))[keep].reset_index(drop=True)
     keys = {k: m[k].astype("category") for k in KEYS}  # (no copy if categorical already)
     texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
-    iv = printed(m["value_num"], m["decimals"], texts["qualifier"])
+    iv = printed(m["value_num"], m["decimals"], as_text(m["qualifier_means"]))
     source_rank = text_rank(m["source"])
     return pd.DataFrame(
         {**keys, **texts, "source_rank": source_rank, "value_num": m["value_num"]}
@@ -680,7 +681,8 @@ def restate_word_claims(
 ) -> pd.DataFrame:
     """Raw claims (text) whose band and duration say what the case's values show: a band claim
     names the first band that holds all its printed values (no band where none does); a
-    duration claim states the whole units between its timepoints (for synthetic cases)."""
+    duration claim states the whole units between its timepoints (for synthetic cases).
+    `measurements` are raw text plus `qualifier_means` (what each qualifier means)."""
     m = measurements.assign(
         value_num=pd.to_numeric(measurements["value"]),
         decimals=printed_decimals(measurements["value"].astype("str")),

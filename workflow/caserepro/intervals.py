@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: Qualifiers that turn a printed value into a one-sided bound (the `qualifier` texts of
-#: qualifiers.csv whose `means` is >, ≥, or <, ≤).
-LOWER_BOUND_QUALIFIERS = ("more than", "at least", ">", "≥")
-UPPER_BOUND_QUALIFIERS = ("less than", "at most", "<", "≤")
+#: What a qualifier means (qualifiers.csv `means`, filled in by validation as each measurement's
+#: `qualifier_means`) when it makes a printed value a one-sided bound. The paper's own words
+#: ('more than', 'at least', '<' ...) are the codebook's, never listed here.
+LOWER_BOUNDS = (">", "≥")
+UPPER_BOUNDS = ("<", "≤")
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,13 @@ def point(values: pd.Series) -> Interval:
     return Interval(values, values)
 
 
-def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None = None) -> Interval:
+def printed(values: pd.Series, decimals: pd.Series, means: pd.Series | None = None) -> Interval:
     """What printed values stand for: ± half a unit of the last printed digit.
 
-    'more than x' (or '>', '≥', 'at least') makes the value a lower bound: (x, inf); 'less than x'
-    ('<', '≤', 'at most') an upper bound: (-inf, x). Other qualifiers ('approximately') keep the
-    rounding interval, the only width the paper's text implies.
+    `means` is what each value's qualifier means (qualifiers.csv's `means`: validation's
+    `qualifier_means`): '>' or '≥' makes the value x a lower bound, (x, inf); '<' or '≤' an upper
+    bound, (-inf, x). Any other meaning ('≈', approximately) keeps the rounding interval, the
+    only width the paper's text implies.
     """
     values = values.astype("float64")
     if decimals.dtype.kind != "i" or not values.index.equals(decimals.index):
@@ -98,11 +100,11 @@ def printed(values: pd.Series, decimals: pd.Series, qualifier: pd.Series | None 
     name = values.name if values.name == decimals.name else None
     lo = pd.Series(lo, index=values.index, name=name)
     hi = pd.Series(hi, index=values.index, name=name)
-    if qualifier is not None:
-        bound = qualifier.isin(LOWER_BOUND_QUALIFIERS).fillna(False).astype(bool)
+    if means is not None:
+        bound = means.isin(LOWER_BOUNDS).fillna(False).astype(bool)
         lo = lo.mask(bound, values)
         hi = hi.mask(bound, np.inf)
-        bound = qualifier.isin(UPPER_BOUND_QUALIFIERS).fillna(False).astype(bool)
+        bound = means.isin(UPPER_BOUNDS).fillna(False).astype(bool)
         lo = lo.mask(bound, -np.inf)
         hi = hi.mask(bound, values)
     return Interval(lo, hi)

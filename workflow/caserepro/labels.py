@@ -17,8 +17,6 @@ import pandas as pd
 
 from caserepro.formulas import check_names
 from caserepro.intervals import (
-    LOWER_BOUND_QUALIFIERS,
-    UPPER_BOUND_QUALIFIERS,
     Interval,
     gap,
     printed,
@@ -35,15 +33,14 @@ VERDICT_LABELS: dict[str, str] = {
 
 #: An interval the audit writes as a reported value: "[1.6385, 1.6468]".
 _INTERVAL = re.compile(r"^\[\s*(-?[\d.]+(?:e-?\d+)?),\s*(-?[\d.]+(?:e-?\d+)?)\s*\]$")
-#: A number as the paper prints it, after a qualifier that makes it a bound ('more than 505').
-_QUALIFIED_NUMBER = re.compile(
-    rf"^(?:({'|'.join(map(re.escape, (*LOWER_BOUND_QUALIFIERS, *UPPER_BOUND_QUALIFIERS)))}) ?)?"
-    r"(-?\d+(?:\.\d+)?)$"
-)
+#: A number as the paper prints it, perhaps after its qualifier and a space ('more than 505').
+_QUALIFIED_NUMBER = re.compile(r"^(?:(.+?) )?(-?\d+(?:\.\d+)?)$")
 
 
 #: The validated tables the codebook's names come from.
-CODEBOOK_TABLES: tuple[str, ...] = ("checks", "formulas", "dictionary", "timepoints", "methods")
+CODEBOOK_TABLES: tuple[str, ...] = (
+    *("checks", "formulas", "dictionary", "timepoints", "methods", "qualifiers"),
+)
 
 
 class UnnamedCodeError(ValueError):
@@ -73,6 +70,7 @@ class Codebook:
     decimals: dict[str, int]
     timepoints: dict[str, str]  # by `timepoint_key(case_id, timepoint)`
     methods: dict[str, str]
+    meanings: dict[str, str]  # what each qualifier means (qualifiers.csv `means`)
 
     def check(self, codes: pd.Series) -> pd.Series:
         """Each check code's readable name."""
@@ -131,6 +129,9 @@ def codebook(tables: Mapping[str, pd.DataFrame]) -> Codebook:
             )
         ),
         methods=dict(zip(methods["method"], method_text, strict=True)),
+        meanings=dict(
+            zip(tables["qualifiers"]["qualifier"], tables["qualifiers"]["means"], strict=True)
+        ),
     )
 
 
@@ -143,19 +144,25 @@ def _number(value: float, decimals: int) -> str:
 
 
 def reported_interval(
-    reported: pd.Series, dictionary_decimals: pd.Series
+    reported: pd.Series, dictionary_decimals: pd.Series, meanings: dict[str, str]
 ) -> tuple[Interval, pd.Series]:
     """What each reported text stands for, read as the audit reads printed values
-    (`intervals.printed`: 'more than 505' is (505, inf)), and the decimals to show numbers of its
-    row with (its printed decimals, or the dictionary's for values the audit computed, plus one)."""
+    (`intervals.printed`, with what each qualifier `meanings` in the codebook: 'more than 505' is
+    (505, inf)), and the decimals to show numbers of its row with (its printed decimals, or the
+    dictionary's for values the audit computed, plus one). Text before a number that is no
+    qualifier of the codebook leaves the text unread (no interval)."""
     text = reported.astype("string").fillna("").str.strip()
     bracket = text.str.extract(_INTERVAL).astype("float64")
     qualifier, number = text.str.extract(_QUALIFIED_NUMBER).T.to_numpy()
-    number = pd.Series(number, index=text.index, dtype="string")
+    qualifier = pd.Series(qualifier, index=text.index, dtype="object")
+    means = qualifier.map(meanings)
+    number = pd.Series(number, index=text.index, dtype="string").mask(
+        qualifier.notna() & means.isna()
+    )
     is_number = number.notna().to_numpy()
     decimals = printed_decimals(number.fillna("")).where(is_number, dictionary_decimals)
     value = pd.to_numeric(number, errors="coerce")
-    rounding = printed(value, decimals.astype("int64"), pd.Series(qualifier, index=text.index))
+    rounding = printed(value, decimals.astype("int64"), means)
     lo = rounding.lo.where(is_number, bracket[0])
     hi = rounding.hi.where(is_number, bracket[1])
     return Interval(lo, hi), (decimals + 1).astype("int64")
@@ -167,7 +174,7 @@ def readable_checks(audit: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     a = audit.reset_index(drop=True)
     parameter = a["parameter"].astype("string")
     dict_decimals = parameter.map(book.decimals).fillna(1).astype("int64")
-    reported, decimals = reported_interval(a["reported"], dict_decimals)
+    reported, decimals = reported_interval(a["reported"], dict_decimals, book.meanings)
     low = pd.to_numeric(a["expected_low"], errors="coerce")
     high = pd.to_numeric(a["expected_high"], errors="coerce")
     expected = Interval(low.fillna(-np.inf), high.fillna(np.inf))

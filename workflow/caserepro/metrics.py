@@ -60,7 +60,17 @@ from caserepro.verdicts import ROUND
 SERIES = ["case_id", "source", "modality", "method", "parameter"]
 #: The validated tables and columns that `derive_metrics` reads.
 INPUT_COLUMNS = {
-    "measurements": [*EXAMINATION, "parameter", "value", "qualifier", "value_num", "decimals"],
+    "measurements": [
+        *(
+            *EXAMINATION,
+            "parameter",
+            "value",
+            "qualifier",
+            "qualifier_means",
+            "value_num",
+            "decimals",
+        )
+    ],
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
@@ -313,7 +323,7 @@ def _wide_frame(
     involved = np.flatnonzero((cells >= 0).any(axis=0))  # parameters printed at least once
     value_num = rows.values("value_num").astype("float64")
     decimals = rows.values("decimals")
-    interval = printed(value_num, decimals, rows.values("qualifier"))
+    interval = printed(value_num, decimals, rows.values("qualifier_means"))
     fields: dict[str, np.ndarray] = {
         "": value_num.to_numpy(),
         "_decimals": decimals.to_numpy(),

@@ -21,7 +21,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from caserepro.formatting import detail_numbers
-from caserepro.intervals import Interval, month_span, printed
+from caserepro.intervals import LOWER_BOUNDS, UPPER_BOUNDS, Interval, month_span, printed
 from caserepro.verdicts import COLUMNS
 
 #: The columns that tell one examination from another (a modality's method '' where none).
@@ -54,7 +54,7 @@ def readings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     m = tables["measurements"].reset_index(drop=True)
     method = _sorted_categories(m["method"])
     method = _sorted_categories(method.cat.add_categories([""]).fillna(""))
-    iv = printed(m["value_num"], m["decimals"], m["qualifier"])
+    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"])
     columns = {c: _sorted_categories(m[c]) for c in ["case_id", "timepoint", "modality"]}
     return pd.DataFrame(
         {
@@ -65,7 +65,7 @@ def readings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "value": _sorted_categories(m["value"]),
             "lo": iv.lo.to_numpy(),
             "hi": iv.hi.to_numpy(),
-            "bounded": m["qualifier"].notna().to_numpy(),
+            "bounded": m["qualifier_means"].isin([*LOWER_BOUNDS, *UPPER_BOUNDS]).to_numpy(),
         }
     )
 

@@ -45,7 +45,7 @@ def measured(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     m = tables["measurements"]
     coded = [c for c in m.columns if isinstance(m[c].dtype, pd.CategoricalDtype)]
     m = m.assign(**{c: m[c].astype("object").astype("str") for c in coded})
-    iv = printed(m["value_num"], m["decimals"], m["qualifier"])
+    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"])
     return m.assign(lo=iv.lo.to_numpy(), hi=iv.hi.to_numpy())
 
 

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 from caserepro.claims import flatten, restate_word_claims
-from caserepro.intervals import LOWER_BOUND_QUALIFIERS, month_span, printed
+from caserepro.intervals import LOWER_BOUNDS, month_span, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.patterns import teichholz_dimension
@@ -320,7 +320,10 @@ def synthetic_cohort(
     # Claims state the true values; an injected inconsistency then contradicts them and the tables.
     claims = _claims(template_claims, kinds, measurements, ids, mark)
     sexes = pd.DataFrame({"case_id": ids, "sex": who["sex"]})
-    claims = restate_word_claims(claims, measurements, timepoints, sexes, thresholds)
+    means = m["qualifier_means"].to_numpy(dtype=object)[row]  # what the codebook says they mean
+    claims = restate_word_claims(
+        claims, measurements.assign(qualifier_means=means), timepoints, sexes, thresholds
+    )
     if inconsistencies:
         _inject(measurements, m, row, value, inconsistencies, rng, dictionary, mark)
 
@@ -397,7 +400,7 @@ def _inject(
     high = dictionary["max"].reindex(parameter).to_numpy()
     # 'more than x' holds for every value above x, so only a higher x contradicts the others; a
     # value that would leave the plausible range moves the other way.
-    lower_bound = m["qualifier"].isin(LOWER_BOUND_QUALIFIERS).to_numpy()[row[chosen]]
+    lower_bound = m["qualifier_means"].isin(LOWER_BOUNDS).to_numpy()[row[chosen]]
     factor = np.where(lower_bound | (value[chosen] * 0.7 < low), 1.3, factor)
     factor = np.where(value[chosen] * 1.3 > high, 0.7, factor)
     decimals = m["decimals"].to_numpy()[row[chosen]]
@@ -455,8 +458,8 @@ def _stands_for(
     decimals = np.tile(m["decimals"].to_numpy(dtype="int64")[rows], len(values))
     scale = 10.0**decimals
     shown = pd.Series(np.rint(values.ravel() * scale) / scale)  # the number format_fixed prints
-    qualifier = pd.Series(np.tile(m["qualifier"].to_numpy(dtype=object)[rows], len(values)))
-    iv = printed(shown, pd.Series(decimals), qualifier)
+    means = pd.Series(np.tile(m["qualifier_means"].to_numpy(dtype=object)[rows], len(values)))
+    iv = printed(shown, pd.Series(decimals), means)
     lo = iv.lo.to_numpy().reshape(values.shape).min(axis=1)
     return lo, iv.hi.to_numpy().reshape(values.shape).max(axis=1)
 
