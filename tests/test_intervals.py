@@ -260,3 +260,22 @@ def test_month_number_and_year_and_month_read_dates_as_month_span_does():
     assert list(parts.index) == [3, 1, 2, 0]
     assert parts["year"].fillna(-1).tolist() == [2022, 2025, -1, 2022]
     assert parts["month"].fillna(-1).tolist() == [8, -1, -1, 12]
+
+
+def test_a_papers_own_word_for_a_bound_is_one_codebook_row(tmp_path):
+    """'under 505' means what qualifiers.csv says it means: a new row there, no code."""
+    import shutil
+
+    from caserepro.validate import load_raw
+
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW_DIR, raw)
+    with open(raw / "qualifiers.csv", "a", encoding="utf-8") as handle:
+        handle.write("under,<,<,yes,The paper says 'under': the true value is below it\n")
+    text = (raw / "measurements.csv").read_text("utf-8")
+    (raw / "measurements.csv").write_text(text.replace(",505,more than,", ",505,under,"), "utf-8")
+    m = load_raw(raw)["measurements"]
+    walk = m[(m["qualifier"] == "under").to_numpy()]
+    assert len(walk) == 1 and walk["qualifier_means"].astype(str).tolist() == ["<"]
+    iv = printed(walk["value_num"], walk["decimals"], walk["qualifier_means"])
+    assert (iv.lo.iloc[0], iv.hi.iloc[0]) == (-math.inf, 505.0)
