@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from caserepro.intervals import (
     printed_decimals,
     year_and_month,
 )
+from caserepro.validate import load_raw
 from conftest import RAW_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -264,10 +266,6 @@ def test_month_number_and_year_and_month_read_dates_as_month_span_does():
 
 def test_a_papers_own_word_for_a_bound_is_one_codebook_row(tmp_path):
     """'under 505' means what qualifiers.csv says it means: a new row there, no code."""
-    import shutil
-
-    from caserepro.validate import load_raw
-
     raw = tmp_path / "raw"
     shutil.copytree(RAW_DIR, raw)
     with open(raw / "qualifiers.csv", "a", encoding="utf-8") as handle:
