@@ -60,11 +60,15 @@ def value_pairs(values: pd.DataFrame) -> pd.DataFrame:
     ends = values[["place", "rank"]].assign(a=np.arange(len(values)))
     ends = ends.merge(ends, on="place", suffixes=("", "_b"))  # paired on codes, then the rest
     ends = ends[(ends["rank_b"] < ends["rank"]).to_numpy()]
-    later = values.take(ends["a"].to_numpy()).reset_index(drop=True)
-    earlier = values.take(ends["a_b"].to_numpy()).reset_index(drop=True).add_suffix("_b")
-    pairs = later.join(earlier)
-    row = Interval(pairs["lo"], pairs["hi"])
-    ref = Interval(pairs["lo_b"], pairs["hi_b"])
+    a, b = ends["a"].to_numpy(), ends["a_b"].to_numpy()
+    columns = ["at", "source", "method", "lo", "hi"]
+    pairs = pd.DataFrame(
+        {
+            **{c: values[c].to_numpy()[a] for c in columns},
+            **{f"{c}_b": values[c].to_numpy()[b] for c in [*columns, "rank"]},
+        }
+    )
+    row, ref = Interval(pairs["lo"], pairs["hi"]), Interval(pairs["lo_b"], pairs["hi_b"])
     blank = (pairs["method"] < 0) | (pairs["method_b"] < 0)
     return pairs.assign(
         meet=meets(row, ref).to_numpy(dtype=bool),
@@ -76,12 +80,19 @@ def value_pairs(values: pd.DataFrame) -> pd.DataFrame:
 def references(pairs: pd.DataFrame) -> pd.DataFrame:
     """Each value's reference: the first source in rank, then a meeting value, the closest, the
     method (blank last), the row."""
-    best = pairs[pairs["comparable"]].assign(
-        missed=lambda p: ~p["meet"],
-        method_last=lambda p: p["method_b"].where(p["method_b"] >= 0, np.iinfo(np.int64).max),
+    best = pairs[pairs["comparable"].to_numpy()]
+    keys = pd.DataFrame(
+        {
+            "at": best["at"].to_numpy(),
+            "rank_b": best["rank_b"].to_numpy(),
+            "missed": ~best["meet"].to_numpy(),
+            "gap": best["gap"].to_numpy(),
+            "method_b": np.where(best["method_b"] < 0, np.iinfo(np.int64).max, best["method_b"]),
+            "at_b": best["at_b"].to_numpy(),
+        }
     )
-    order = ["at", "rank_b", "missed", "gap", "method_last", "at_b"]
-    return best.sort_values(order, kind="stable").drop_duplicates("at")
+    first = keys.sort_values(list(keys.columns), kind="stable").drop_duplicates("at").index
+    return best.iloc[first].reset_index(drop=True)
 
 
 def swapped_methods(pairs: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
@@ -148,12 +159,16 @@ def _in_output_order(refs: pd.DataFrame, m: pd.DataFrame, tables: dict) -> pd.Da
     """Values with their references by case, parameter, time, source, method (blank first) and
     reference source; ties keep their order."""
     at = refs["at"].to_numpy()
-    refs = refs.assign(
-        case=text_rank(m["case_id"])[at],
-        parameter=text_rank(m["parameter"])[at],
-        rank=when(m, at, tables)["rank"].to_numpy(),
+    keys = pd.DataFrame(
+        {
+            "case": text_rank(m["case_id"])[at],
+            "parameter": text_rank(m["parameter"])[at],
+            "rank": when(m, at, tables)["rank"].to_numpy(),
+            **{c: refs[c].to_numpy() for c in ["source", "method", "source_b"]},
+        }
     )
-    return fc.sorted_by(refs, ["case", "parameter", "rank", "source", "method", "source_b"])
+    order = keys.sort_values(list(keys.columns), kind="stable").index
+    return refs.take(order).reset_index(drop=True)
 
 
 def when(m: pd.DataFrame, rows: np.ndarray, tables: dict) -> pd.DataFrame:
