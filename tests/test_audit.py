@@ -18,21 +18,11 @@ from caserepro.audit import (
     TEXT_COLUMNS,
     VERDICTS,
     AuditReport,
-    Cohort,
     Grading,
-    _encode,
-    _take_sorted,
     audit,
     check_ages,
     check_repeated_values,
-    g_texts,
-    interval_texts,
-    joined_words,
     known_checks,
-    matches,
-    number_texts,
-    ordered_by,
-    ranked_pairs,
     run_audit,
     summary_markdown,
 )
@@ -250,122 +240,23 @@ def test_values_attributed_to_the_other_method_are_flagged_as_swapped(tables, ch
     assert rows["detail"].str.contains("methods swapped").all()
 
 
-# --- the vectorised building blocks ----------------------------------------------------------
-
-
-def test_numbers_print_with_up_to_four_decimals():
-    values = np.array([23.076923, 20.0, np.inf, np.nan, 0.00001, -0.0, 1234567.0])
-    assert number_texts(values).to_pylist() == [
-        "23.0769",
-        "20",
-        "inf",
-        "",
-        "0",
-        "-0",
-        "1.23457e+06",
-    ]
-
-
-def test_g_texts_are_what_python_prints_with_g():
-    rng = np.random.default_rng(3)
-    edges = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-4, 9.99999e-5, 999999.4, 999999.5, 1e6]
-    values = np.concatenate(
-        [
-            edges,
-            np.round(rng.normal(0, 100, 2000), 4),  # six or more significant digits
-            np.round(rng.normal(0, 1e-3, 500), 6),  # small: some with an exponent
-            np.round(rng.uniform(0, 1e7, 500), 2),  # large: some with an exponent
-        ]
-    )
-    assert g_texts(values).to_pylist() == [f"{value:g}" for value in values.tolist()]
-    assert g_texts(np.array([1e-5, 123456.5, 77.0])).to_pylist() == ["1e-05", "123456", "77"]
-
-
-def test_intervals_print_as_range_value_or_one_sided_bound():
-    lo = np.array([19.5, np.nan, 1.23456, 3.0, np.nan, 123456.7, 19.5])
-    hi = np.array([20.5, 5.0, np.nan, 3.00001, np.nan, 123456.8, 20.5])
-    assert interval_texts(lo, hi).to_pylist() == [
-        "[19.5, 20.5]",
-        "< 5",
-        "> 1.2346",
-        "3",  # both ends round to 3
-        "",
-        "123457",  # both ends print alike at six significant digits
-        "[19.5, 20.5]",
-    ]
-
-
-def test_joined_words_are_distinct_sorted_and_missing_for_a_group_without_words():
-    words = pa.array(["admission", "visit1", "visit2"], pa.large_string())
-    texts = joined_words(np.array([1, 0, 1, 1]), 3, np.array([2, 1, 0, 2]), words, ", ")
-    assert texts.to_pylist() == ["visit1", "admission, visit2", None]
-
-
-def test_matches_pairs_rows_like_an_inner_merge():
-    rng = np.random.default_rng(3)
-    left, right = rng.integers(0, 6, 40), rng.integers(0, 6, 30)
-    i, j = matches(left, right)
-    merged = pd.DataFrame({"k": left, "i": range(40)}).merge(
-        pd.DataFrame({"k": right, "j": range(30)}), on="k"
-    )
-    assert i.tolist() == merged["i"].tolist() and j.tolist() == merged["j"].tolist()
-
-
-def test_ranked_pairs_refer_each_row_to_rows_of_earlier_rank_in_its_group():
-    keys = np.array([5, 5, 5, 5, 7, 7, 9])  # sorted keys of rows 10..16, by rank within a key
-    rows = np.array([11, 16, 10, 12, 13, 14, 15])
-    rank = np.zeros(17, dtype=int)
-    rank[10:17] = [2, 0, 2, 1, 1, 0, 1]  # rows 10 and 12 rank alike; so do 13 and 14
-    row, ref = ranked_pairs(keys, rows, rank)
-    assert sorted(zip(row.tolist(), ref.tolist(), strict=True)) == [
-        (10, 11),
-        (10, 16),
-        (12, 11),
-        (12, 16),
-        (16, 11),
-    ]
+# --- each check alone, and the summary ------------------------------------------------------
 
 
 def test_each_check_alone_gives_its_rows_of_the_audit(tables, config):
     grading = Grading.from_config(config["audit"])
     whole = audit(tables, config["thresholds"], grading)
-    cohort = Cohort(tables)
     identities = formulas.load(tables["formulas"], tables["dictionary"])
     grading = grading.with_soft(tuple(f.check for f in identities if f.soft))
     alone = [
         *formula_checks.check_formulas(identities, tables, grading),
         check_repeated_values(tables, grading),
         formula_checks.check_same_month(tables, grading),
-        check_ages(tables, grading, cohort),
+        check_ages(tables, grading),
         claims.check_claims(tables, config["thresholds"], grading),
     ]
     alone = [part.astype(dict.fromkeys(TEXT_COLUMNS, "str")) for part in alone if len(part)]
     pd.testing.assert_frame_equal(pd.concat(alone, ignore_index=True), whole)
-
-
-def test_ordered_by_sorts_like_lexsort():
-    rng = np.random.default_rng(7)
-    n = 500
-    floats = rng.choice([np.nan, -0.0, 0.0, 1.5, -2.25, np.inf], n)  # NaN last; -0.0 ties 0.0
-    keys = [
-        rng.integers(-1, 4, n),
-        rng.integers(0, 2, n).astype(bool),
-        floats,
-        rng.choice([-(2**62), 0, 2**62], n),  # a sparse range: ranked, not offset
-        rng.integers(0, 3, n).astype(np.int32),
-    ]
-    assert ordered_by(*keys).tolist() == np.lexsort(keys[::-1]).tolist()
-    assert ordered_by(np.array([3, 1, 3, 1])).tolist() == [1, 3, 0, 2]  # ties keep their order
-    assert ordered_by(np.zeros(0, dtype=int), np.zeros(0)).tolist() == []
-
-
-def test_encode_gives_one_sorted_vocabulary_and_codes_for_several_columns():
-    chunked = pd.Series(
-        pd.array(pa.chunked_array([["visit2", None], ["é", "visit2"]], pa.large_string()), "str")
-    )
-    words, (first, second) = _encode(chunked, pd.Series(["zeta", np.nan, "visit2"], dtype=object))
-    assert words.to_pylist() == sorted(["visit2", "é", "zeta"])  # code point order, as Python
-    assert first.tolist() == [0, -1, 2, 0] and second.tolist() == [1, -1, 0]
 
 
 def test_the_audit_reads_only_its_input_columns(tables, config):
@@ -457,7 +348,9 @@ def test_a_summary_within_the_limit_or_of_one_case_has_no_table_per_check():
     assert "4 more checks that are not consistent are not listed here" in text
 
 
-def test_texts_are_taken_chunk_by_chunk_in_order():
-    texts = pa.chunked_array([["a", "b"], [], ["c", None, "e"]], pa.large_string())
-    assert _take_sorted(texts, np.array([0, 2, 3, 4])).to_pylist() == ["a", "c", None, "e"]
-    assert _take_sorted(texts, np.array([], dtype=int)).to_pylist() == []
+def test_a_summary_lists_details_held_in_several_chunks_in_table_order():
+    checks = _series_checks()
+    chunks = pa.chunked_array([[f"detail {i}" for i in range(3)], [], ["d3", "d4", "d5"]])
+    checks = checks.assign(detail=pd.Series(pd.array(chunks, dtype="str")))
+    listed = [line for line in summary_markdown(checks).splitlines() if line.startswith("- **")]
+    assert [line.rsplit(". ", 1)[-1] for line in listed] == ["detail 1", "d5", "detail 2", "d4"]

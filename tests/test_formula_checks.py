@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from caserepro.formula_checks import glue, intervals, shown
+from caserepro.formula_checks import glue, intervals, numbers, shown
 
 
 def test_intervals_print_each_pair_of_ends_as_the_detail_shows_it():
@@ -33,3 +33,8 @@ def test_shown_puts_the_qualifier_before_the_value_as_the_paper_prints_it():
         }
     )
     assert list(np.asarray(shown(m), dtype=object)) == ["more than 505", "505", "4.2"]
+
+
+def test_numbers_print_with_up_to_four_decimals_and_blank_where_missing():
+    values = pd.Series([23.076923, 20.0, np.inf, np.nan, 0.00001, 1234567.0])
+    assert numbers(values).tolist() == ["23.0769", "20", "inf", "", "0", "1.23457e+06"]
