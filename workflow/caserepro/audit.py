@@ -62,8 +62,8 @@ from caserepro.intervals import (
 )
 from caserepro.io import csv_bytes, in_order, write_csv_parts
 from caserepro.metrics import KEY_COLUMNS, table_sources, timepoint_order
+from caserepro.patterns import reviewer_parts
 from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
-from caserepro.reviewer import reviewer_checks
 from caserepro.verdicts import (
     COLUMNS,
     INCONSISTENT,
@@ -924,10 +924,10 @@ def audit_rows(tables: dict[str, pd.DataFrame], config: dict) -> Iterator[pd.Dat
     for part in audit_parts(tables, config["thresholds"], grading):
         emitted.update(part["check"].unique())
         yield part
-    patterns = reviewer_checks(tables, config)  # caserepro.reviewer: soft patterns
-    if len(patterns):
-        emitted.update(patterns["check"].unique())
-        yield _typed(patterns)
+    for part in reviewer_parts(tables, config):  # caserepro.patterns: soft patterns
+        if len(part):
+            emitted.update(part["check"].unique())
+            yield _typed(part)
     if "checks" in tables:  # every check that is emitted has a name for readers
         unnamed = sorted(emitted - set(formulas.check_names(tables)["check"]))
         if unnamed:
