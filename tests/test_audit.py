@@ -25,6 +25,7 @@ from caserepro.audit import (
     known_checks,
     run_audit,
     summary_markdown,
+    write_audit,
 )
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, edit_measurement
@@ -138,6 +139,20 @@ def test_summary_counts_every_verdict_and_lists_each_flagged_check(tables, confi
     for verdict, n in counts.items():
         assert f"| {verdict} | {n} |" in text
     assert text.count("\n- **") == int((report.checks["verdict"] != "consistent").sum())
+
+
+def test_the_audit_written_check_by_check_is_the_whole_table(tables, config, tmp_path):
+    """write_audit writes each check's rows as they are made and keeps only what the summary
+    reads: the same CSV bytes, summary and counts as the audit's whole table."""
+    few = copy.deepcopy(config)
+    few["audit"]["summary_max_listed"] = 2
+    report = run_audit(tables, few)
+    summary, counts = write_audit(tables, few, tmp_path / "consistency.csv")
+    assert (tmp_path / "consistency.csv").read_bytes() == report.to_csv()
+    assert summary == report.to_markdown()
+    assert "more checks that are not consistent are not listed" in summary
+    assert counts.to_dict() == report.checks["verdict"].value_counts().to_dict()
+    assert counts.sum() == len(report.checks) > counts["consistent"] > 0
 
 
 def test_audit_is_deterministic(tables, config):

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 from caserepro import formulas
-from caserepro.audit import run_audit
+from caserepro.audit import run_audit, write_audit
 from caserepro.validate import load_raw
 from conftest import RAW_DIR
 
@@ -110,7 +110,7 @@ def test_cardiac_output_is_checked_against_sv_and_hr_of_one_examination(tmp_path
     assert (co.expected_low, co.expected_high) == (3.819, 3.881)
 
 
-def test_each_check_is_named_in_one_place(tables, config):
+def test_each_check_is_named_in_one_place(tables, config, tmp_path):
     names = formulas.check_names(tables)
     assert names["check"].is_unique
     emitted = set(run_audit(tables, config).checks["check"])
@@ -122,3 +122,7 @@ def test_each_check_is_named_in_one_place(tables, config):
     unnamed = dict(tables, checks=tables["checks"][tables["checks"]["check"] != "same_month_value"])
     with pytest.raises(formulas.FormulaError, match="check same_month_value has no label"):
         run_audit(unnamed, config)
+    written = tmp_path / "consistency.csv"
+    with pytest.raises(formulas.FormulaError, match="check same_month_value has no label"):
+        write_audit(unnamed, config, written)  # found after the last part: no file is left
+    assert list(tmp_path.iterdir()) == []

@@ -7,7 +7,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from caserepro.audit import run_audit
-from caserepro.io import csv_bytes, csv_chunks, read_tables, write_csv, write_table
+from caserepro.io import (
+    csv_bytes,
+    csv_chunks,
+    csv_chunks_of,
+    read_tables,
+    write_csv,
+    write_table,
+)
 from caserepro.metrics import derive_metrics
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,6 +94,15 @@ def test_pieces_join_to_the_whole(tables, rows):
     frame = tables["measurements"].head(11)
     pieces = [bytes(piece) for piece in csv_chunks(frame, rows=rows)]
     assert len(pieces) == 1 + -(-11 // rows)  # the header, then one piece per `rows` rows
+    assert b"".join(pieces) == pandas_csv(frame)
+
+
+def test_frames_one_after_another_are_written_as_their_concatenation(tables):
+    """A table made part by part is written as the whole table is, header once."""
+    frame = tables["measurements"].head(11)
+    parts = [frame.iloc[:4], frame.iloc[4:4], frame.iloc[4:]]  # an empty part writes nothing
+    pieces = [bytes(piece) for piece in csv_chunks_of(list(frame.columns), iter(parts), rows=3)]
+    assert len(pieces) == 1 + 2 + 3  # the header; 4 rows in 2 pieces, 7 in 3
     assert b"".join(pieces) == pandas_csv(frame)
 
 

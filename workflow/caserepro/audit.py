@@ -38,8 +38,7 @@ summary; the checks of values stated twice (`repeated_value`, `age_vs_dates`) ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -48,11 +47,11 @@ import pandas as pd
 
 from caserepro import claims, formula_checks, formulas
 from caserepro.claims import CHECKS as CLAIM_CHECKS
-from caserepro.io import csv_bytes
+from caserepro.io import csv_bytes, in_order, write_csv_parts
 from caserepro.metrics import KEY_COLUMNS
+from caserepro.patterns import reviewer_parts
 from caserepro.restated import check_ages, check_repeated_values
 from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
-from caserepro.reviewer import reviewer_checks
 from caserepro.verdicts import COLUMNS, CONSISTENT, VERDICTS, WORST_FIRST, Grading
 
 #: The checks that are code, not formulas (formulas.csv names the others).
@@ -97,6 +96,14 @@ CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier", "qualifier_means
 def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -> pd.DataFrame:
     """Every check on every case, one row per check: the formulas' checks (formulas.csv order),
     then the others (`CHECKS` order); each check returns its rows in output order."""
+    return pd.concat(list(audit_parts(tables, thresholds, grading)), ignore_index=True)
+
+
+def audit_parts(
+    tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading
+) -> Iterator[pd.DataFrame]:
+    """`audit`'s rows check by check, in output order, each part made only when the one before
+    it is taken (at most three held): a cohort's checks are never all in memory at once."""
     identities = formulas.load(tables["formulas"], tables["dictionary"])
     grading = grading.with_soft(tuple(f.check for f in identities if f.soft))
     checks: list[Callable[[], object]] = [
@@ -107,13 +114,16 @@ def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -
         partial(claims.check_claims, tables, thresholds, grading),
     ]
     # Two checks at a time: numpy's and Arrow's kernels release the GIL. Each only reads.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda check: check(), checks))
-    parts = [*results[0], *results[1:]]
-    return pd.concat(
-        [p[COLUMNS].astype(dict.fromkeys(TEXT_COLUMNS, "str")) for p in parts if len(p)],
-        ignore_index=True,
-    )
+    for result in in_order(lambda check: check(), checks):
+        for part in [result] if isinstance(result, pd.DataFrame) else result:
+            if len(part):
+                yield _typed(part)
+
+
+def _typed(part: pd.DataFrame) -> pd.DataFrame:
+    """A check's rows with the output's columns and types (texts `str`, bounds float)."""
+    bounds = dict.fromkeys(("expected_low", "expected_high"), "float64")
+    return part[COLUMNS].astype({**dict.fromkeys(TEXT_COLUMNS, "str"), **bounds})
 
 
 def known_checks(tables: dict[str, pd.DataFrame]) -> tuple[str, ...]:
@@ -223,15 +233,50 @@ class AuditReport:
 
 def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     """The audit of validated tables under config (`thresholds` and `audit` sections)."""
+    checks = pd.concat(list(audit_rows(tables, config)), ignore_index=True)
+    return AuditReport(checks, int(config["audit"]["summary_max_listed"]))
+
+
+def audit_rows(tables: dict[str, pd.DataFrame], config: dict) -> Iterator[pd.DataFrame]:
+    """`run_audit`'s rows part by part in output order: the engine's checks, then the reviewer's
+    soft patterns; after the last part, an error if a check emitted has no label."""
     grading = Grading.from_config(config["audit"], known=known_checks(tables))
-    checks = audit(tables, config["thresholds"], grading)
-    patterns = reviewer_checks(tables, config)  # caserepro.reviewer: soft patterns
-    checks = pd.concat([checks, patterns[COLUMNS]], ignore_index=True)
+    emitted: set[str] = set()
+    for part in audit_parts(tables, config["thresholds"], grading):
+        emitted.update(part["check"].unique())
+        yield part
+    for part in reviewer_parts(tables, config):  # caserepro.patterns: soft patterns
+        if len(part):
+            emitted.update(part["check"].unique())
+            yield _typed(part)
     if "checks" in tables:  # every check that is emitted has a name for readers
-        unnamed = sorted(set(checks["check"]) - set(formulas.check_names(tables)["check"]))
+        unnamed = sorted(emitted - set(formulas.check_names(tables)["check"]))
         if unnamed:
             raise formulas.FormulaError(
                 f"check {', '.join(unnamed)} has no label: add it to checks.csv (a formula's "
                 "check: its label and explanation in formulas.csv)"
             )
-    return AuditReport(checks, int(config["audit"]["summary_max_listed"]))
+
+
+def write_audit(tables: dict[str, pd.DataFrame], config: dict, path: str) -> tuple[str, pd.Series]:
+    """Write `run_audit`'s checks as CSV to `path` part by part as they are made, keeping of each
+    part only what the summary reads; the Markdown summary and the checks per verdict."""
+    kept = []
+
+    def parts() -> Iterator[pd.DataFrame]:
+        for part in audit_rows(tables, config):
+            kept.append(_for_summary(part))
+            yield part
+
+    write_csv_parts(path, COLUMNS, parts())
+    checks = pd.concat(kept, ignore_index=True)
+    summary = summary_markdown(checks, int(config["audit"]["summary_max_listed"]))
+    return summary, checks["verdict"].value_counts().sort_index()
+
+
+def _for_summary(part: pd.DataFrame) -> pd.DataFrame:
+    """A part's rows as `summary_markdown` reads them: check, verdict and case on every row, the
+    other columns only on the rows not consistent (it reads no more; missing elsewhere)."""
+    flagged = part["verdict"].to_numpy() != "consistent"
+    kept = ("check", "verdict", "case_id")
+    return part.assign(**{c: part[c].where(flagged) for c in COLUMNS if c not in kept})

@@ -404,6 +404,7 @@ def _data_rows(
     before = hits[hits["before"]]
     summaries = [(now, "now_"), (elsewhere, "else_"), (before, "before_")]
     c = pd.concat([c, *(_summary(h, c["pos"], prefix) for h, prefix in summaries)], axis=1)
+    del hits, now, elsewhere, before, summaries  # freed before the rows are graded
     c = _thresholds(c, thresholds, tables.get("reference_ranges"))
     kind = c["kind"]
     parts = [
@@ -638,6 +639,7 @@ def check_claims(
     hits = claim_hits(claims[route != "duration"], values)
     data = _data_rows(claims[route == "data"], hits, tables, thresholds, grading)
     band = _band_rows(claims[route == "band"], values, hits, tables, thresholds)
+    del values, hits  # a cohort's values and hits: freed before the rows are sorted
     shown = [*claims.columns, "reported", "expected_low", "expected_high", "verdict", "detail"]
     rows = pd.concat([data[shown], band[shown]], ignore_index=True)
     rows = rows.assign(check="claim_" + rows["kind"], against=rows["criterion"].fillna("data"))

@@ -219,19 +219,30 @@ def _text_view(text: pa.Array) -> memoryview:
 
 
 #: Rows formatted at a time: a cohort's CSV is written in pieces, so its text is never all in memory.
-CSV_CHUNK_ROWS = 1 << 19
+CSV_CHUNK_ROWS = 1 << 17
 
 
 def csv_chunks(frame: pd.DataFrame, rows: int = CSV_CHUNK_ROWS) -> Iterator[bytes | memoryview]:
     """UTF-8 CSV of `frame`, as `frame.to_csv(index=False, lineterminator="\\n")` writes it, in
     pieces: the header line, then the lines of each `rows` rows."""
-    header = pa.array([str(name) for name in frame.columns], pa.large_string())
+    return csv_chunks_of(list(frame.columns), [frame], rows)
+
+
+def csv_chunks_of(
+    columns: list[str], frames: Iterable[pd.DataFrame], rows: int = CSV_CHUNK_ROWS
+) -> Iterator[bytes | memoryview]:
+    """UTF-8 CSV of frames with the same `columns`, one after the other, as `csv_chunks` writes
+    their concatenation; each frame is taken from `frames` only when its lines are due, so a
+    table made part by part is never all in memory."""
+    header = pa.array([str(name) for name in columns], pa.large_string())
     yield (",".join(_quoted(header).to_pylist()) + "\n").encode("utf-8")
-    pieces = (frame.iloc[start : start + rows] for start in range(0, len(frame), rows))
-    yield from _in_order(_csv_lines, pieces)
+    pieces = (
+        frame.iloc[start : start + rows] for frame in frames for start in range(0, len(frame), rows)
+    )
+    yield from in_order(_csv_lines, pieces)
 
 
-def _in_order(work: Callable[[T], R], items: Iterable[T], workers: int = 2) -> Iterator[R]:
+def in_order(work: Callable[[T], R], items: Iterable[T], workers: int = 2) -> Iterator[R]:
     """`map(work, items)` on `workers` threads, in order, with at most `workers` + 1 results held.
 
     Arrow's kernels release the GIL, so two pieces of a CSV are formatted at once."""
@@ -283,3 +294,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
     """Write `frame` as CSV (see `csv_chunks`) atomically, piece by piece."""
     write_bytes(path, csv_chunks(frame))
+
+
+def write_csv_parts(path: str | Path, columns: list[str], parts: Iterable[pd.DataFrame]) -> None:
+    """Write frames with the same `columns` as one CSV (see `csv_chunks_of`) atomically, each
+    part as it comes."""
+    write_bytes(path, csv_chunks_of(columns, parts))

@@ -16,6 +16,8 @@ work on their integer codes, which sort as the texts do; a text is built once pe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
@@ -623,15 +625,19 @@ def dcm_criteria(r: pd.DataFrame, d: pd.DataFrame, tables: dict, settings: dict)
 def reviewer_checks(tables: dict[str, pd.DataFrame], config: dict) -> pd.DataFrame:
     """Every pattern of this module on every case: each check's rows in output order (case,
     parameter, timepoint, source, method, against), the checks in the order above."""
+    return pd.concat(list(reviewer_parts(tables, config)), ignore_index=True)
+
+
+def reviewer_parts(tables: dict[str, pd.DataFrame], config: dict) -> Iterator[pd.DataFrame]:
+    """`reviewer_checks`' rows pattern by pattern, each made only when the one before is taken
+    (a cohort's patterns are not all held at once)."""
     thresholds = config["thresholds"]
     settings = thresholds["reviewer"]
     r = readings(tables)
     d = dates(tables, r)
     exams, values = examinations(r, settings["imaging_modalities"])  # once for both
-    parts = [
-        repeated_value_set(exams, values, d, settings),
-        same_value_across_modalities(exams, values, d, settings),
-        teichholz(r),
-        dcm_criteria(r, d, tables, thresholds["dcm_criteria"]),
-    ]
-    return pd.concat(parts, ignore_index=True)
+    yield repeated_value_set(exams, values, d, settings)
+    yield same_value_across_modalities(exams, values, d, settings)
+    del exams, values
+    yield teichholz(r)
+    yield dcm_criteria(r, d, tables, thresholds["dcm_criteria"])
