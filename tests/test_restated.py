@@ -20,6 +20,7 @@ def _tables(sources: list[str], methods: list[object], values: list[float]) -> d
             "value_num": values,
             "decimals": [0] * n,
             "qualifier": pd.Series([np.nan] * n, dtype="str"),
+            "qualifier_means": pd.Series([np.nan] * n, dtype="str"),
         }
     )
     return {"measurements": m, "table_layout": pd.DataFrame({"source": ["Table 1"]})}
