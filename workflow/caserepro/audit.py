@@ -22,7 +22,7 @@ Checks (the `check` column), all computed over whole tables, every case at once:
   month, `formula_checks.check_same_month`); `age_vs_dates` (ages stated later against the age at
   admission and the dates); `claim_<kind>` (prose claims in claims.csv, `caserepro.claims`).
   These are `CHECKS`;
-- the reviewer's soft patterns (`caserepro.patterns`, via `caserepro.reviewer`): the same values
+- the reviewer's soft patterns (`caserepro.patterns`): the same values
   at timepoints far apart, an echo value equal to the MRI value, Teichholz volumes, the DCM
   criteria.
 

@@ -24,9 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import bands as bd
+from caserepro.formatting import detail_numbers
 from caserepro.intervals import Interval, printed, printed_decimals
 from caserepro.metrics import timepoint_order
-from caserepro.reviewer import _dates, fmt, measured
+from caserepro.reviewer import _dates, measured
 from caserepro.verdicts import (
     COLUMNS,
     CONSISTENT,
@@ -507,9 +508,9 @@ def _band_rows(
         " ("
         + c["per_bsa"]
         + " range x implied BSA ["
-        + fmt(c["bsa_lo"].fillna(0))
+        + detail_numbers(c["bsa_lo"].fillna(0))
         + ", "
-        + fmt(c["bsa_hi"].fillna(0))
+        + detail_numbers(c["bsa_hi"].fillna(0))
         + "] m²)"
     ).where(c["per_bsa"].notna() & c["bsa_lo"].notna(), "")
     band = (
@@ -522,9 +523,9 @@ def _band_rows(
         + ")"
         + who
         + ": ["
-        + fmt(c["outer_low"])
+        + detail_numbers(c["outer_low"])
         + ", "
-        + fmt(c["outer_below"])
+        + detail_numbers(c["outer_below"])
         + ")"
         + bsa
     )
@@ -570,19 +571,19 @@ def duration_rows(claims: pd.DataFrame, tables: dict, thresholds: dict) -> pd.Da
         + " ("
         + b["date"].fillna("?").to_numpy()
         + "): "
-        + fmt(span_lo)
+        + detail_numbers(span_lo)
         + "-"
-        + fmt(span_hi)
+        + detail_numbers(span_hi)
         + " months; stated "
         + said
         + " "
         + c["band"]
         + " = "
-        + fmt(lo)
+        + detail_numbers(lo)
         + "-"
-        + fmt(hi)
+        + detail_numbers(hi)
         + " months as printed; the case's timepoints span at most "
-        + fmt(total)
+        + detail_numbers(total)
         + " months"
     )
     return c.assign(
@@ -721,7 +722,7 @@ def restate_word_claims(
 
 def _bound_text(low: pd.Series, high: pd.Series, unit: pd.Series) -> pd.Series:
     """A band's ends for a reader: '30 to < 41 %', '< 10 mg/L', '>= 176 g'."""
-    lo, hi = fmt(low.fillna(np.nan)), fmt(high.fillna(np.nan))
+    lo, hi = detail_numbers(low.fillna(np.nan)), detail_numbers(high.fillna(np.nan))
     both = lo + " to < " + hi + " " + unit
     return pd.Series(
         np.select(
@@ -756,9 +757,9 @@ def claims_in_words(audit: pd.DataFrame, tables: dict, config: dict) -> pd.DataF
         + " "
         + c["band"]
         + " stated; the timepoints are "
-        + fmt(c["expected_low"])
+        + detail_numbers(c["expected_low"])
         + " to "
-        + fmt(c["expected_high"])
+        + detail_numbers(c["expected_high"])
         + " months apart",
         "'"
         + c["band"].str.replace("_", " ")

@@ -13,12 +13,11 @@ values (`measured`) and dates (`_dates`) from here.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from caserepro import patterns
 from caserepro.intervals import month_span, printed
-from caserepro.verdicts import COLUMNS, ROUND
+from caserepro.verdicts import COLUMNS
 
 #: Checks this module emits (each has a row in data/raw/checks.csv).
 CHECKS = (
@@ -29,15 +28,6 @@ CHECKS = (
     "teichholz_lvef",
     "dcm_criteria",
 )
-
-
-def fmt(values: pd.Series) -> pd.Series:
-    """Numbers for a detail text: up to four decimals, no trailing zeros ('inf' for infinity);
-    each distinct number is formatted once."""
-    codes, distinct = pd.factorize(np.round(np.asarray(values, dtype="float64"), ROUND))
-    words = [f"{v:.4f}".rstrip("0").rstrip(".") if np.isfinite(v) else str(v) for v in distinct]
-    texts = np.append(np.array(words, dtype=object), "nan")[codes]
-    return pd.Series(texts, index=values.index, dtype="str")
 
 
 def measured(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -16,13 +16,12 @@ the other's rows. Cells are written as the raw files print them.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
 
 from caserepro.errors import Problem, RawDataError
+from caserepro.io import write_csv
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import line_of, read_raw_table
 
@@ -99,21 +98,13 @@ def merged_tables(folders: list[Path]) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    """A table as raw CSV text: a header, then one line per row, quoted only where needed."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([list(frame.columns), *frame.to_numpy().tolist()])
-    return out.getvalue()
-
-
 def write_series(folders: list[Path], out: Path) -> Path:
     """The merged raw folder of the papers in `folders`, written to `out` (made if needed);
     nothing is written when they conflict."""
     tables = merged_tables(folders)
     out.mkdir(parents=True, exist_ok=True)
     for table, frame in tables.items():
-        raw_file(out, table).write_text(csv_text(frame), encoding="utf-8")
+        write_csv(raw_file(out, table), frame)
     return out
 
 
