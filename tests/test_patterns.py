@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from caserepro import patterns
-from caserepro.reviewer import _sorted
 from caserepro.verdicts import COLUMNS
 
 
@@ -14,6 +13,17 @@ from caserepro.verdicts import COLUMNS
 def readings(tables) -> pd.DataFrame:
     """The paper's measurements as the patterns read them."""
     return patterns.readings(tables)
+
+
+def _sorted(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows in patterns.CHECKS order, then case, parameter, timepoint, source, method, against:
+    the plain sort the order `patterns` builds its rows in must equal."""
+    rank = rows["check"].map({c: i for i, c in enumerate(patterns.CHECKS)})
+    keys = ["case_id", "parameter", "timepoint", "source", "method", "against"]
+    ordered = rows.assign(_rank=rank).sort_values(
+        ["_rank", *keys], kind="stable", na_position="first"
+    )
+    return ordered.drop(columns="_rank").reset_index(drop=True)[COLUMNS]
 
 
 @pytest.fixture(scope="module")

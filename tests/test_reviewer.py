@@ -12,11 +12,7 @@ import pytest
 from caserepro.audit import run_audit
 from caserepro.bands import band_table
 from caserepro.claims import check_claims, claims_in_words
-from caserepro.patterns import teichholz_dimension, teichholz_volume
-from caserepro.reviewer import (
-    CHECKS,
-    reviewer_checks,
-)
+from caserepro.patterns import CHECKS, reviewer_checks, teichholz_dimension, teichholz_volume
 from caserepro.synthetic import synthetic_cohort, write_cohort
 from caserepro.validate import load_raw
 from caserepro.verdicts import Grading

@@ -49,9 +49,9 @@ from caserepro import claims, formula_checks, formulas
 from caserepro.claims import CHECKS as CLAIM_CHECKS
 from caserepro.io import csv_bytes, in_order, write_csv_parts
 from caserepro.metrics import KEY_COLUMNS
+from caserepro.patterns import CHECKS as PATTERN_CHECKS
 from caserepro.patterns import reviewer_parts
 from caserepro.restated import check_ages, check_repeated_values
-from caserepro.reviewer import CHECKS as REVIEWER_CHECKS
 from caserepro.verdicts import COLUMNS, CONSISTENT, VERDICTS, WORST_FIRST, Grading
 
 #: The checks that are code, not formulas (formulas.csv names the others).
@@ -60,7 +60,7 @@ CHECKS = (
     "same_month_value",
     "age_vs_dates",
     *CLAIM_CHECKS,  # caserepro.claims
-    *REVIEWER_CHECKS,  # caserepro.reviewer
+    *PATTERN_CHECKS,  # caserepro.patterns
 )
 #: The output's text columns.
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("expected_low", "expected_high")]

@@ -25,9 +25,8 @@ import pyarrow.compute as pc
 
 from caserepro import bands as bd
 from caserepro.formatting import detail_numbers
-from caserepro.intervals import Interval, printed, printed_decimals
+from caserepro.intervals import Interval, month_span, printed, printed_decimals
 from caserepro.metrics import timepoint_order
-from caserepro.reviewer import _dates, measured
 from caserepro.verdicts import (
     COLUMNS,
     CONSISTENT,
@@ -50,6 +49,24 @@ CHECKS = (
     "claim_within",
     "claim_duration",
 )
+
+
+def measured(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The measurements with the interval each printed value stands for (`lo`, `hi`)."""
+    m = tables["measurements"]
+    coded = [c for c in m.columns if isinstance(m[c].dtype, pd.CategoricalDtype)]
+    m = m.assign(**{c: m[c].astype("object").astype("str") for c in coded})
+    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    return m.assign(lo=iv.lo.to_numpy(), hi=iv.hi.to_numpy())
+
+
+def timepoint_months(tables: dict) -> pd.DataFrame:
+    """Each case's timepoints with the months their date can mean (m_lo, m_hi: [start, end))."""
+    t = tables["timepoints"][["case_id", "timepoint", "date"]]
+    span = month_span(t["date"])
+    return t.assign(m_lo=span.lo.to_numpy(), m_hi=span.hi.to_numpy())
+
+
 #: Where a claim's values are printed.
 KEYS = ["case_id", "parameter", "timepoint", "modality"]
 #: A claim's criterion that names the paper's own reference range of the parameter.
@@ -551,7 +568,7 @@ def duration_rows(claims: pd.DataFrame, tables: dict, thresholds: dict) -> pd.Da
     c = claims.reset_index(drop=True)
     per_unit = c["band"].map(thresholds.get("duration") or {}).astype("float64")
     lo, hi = stated(c["stated_low"]).lo * per_unit, stated(c["stated_high"]).hi * per_unit
-    d = _dates(tables).set_index(["case_id", "timepoint"])
+    d = timepoint_months(tables).set_index(["case_id", "timepoint"])
     a = d.reindex(pd.MultiIndex.from_arrays([c["case_id"], c["from_timepoint"]]))
     b = d.reindex(pd.MultiIndex.from_arrays([c["case_id"], c["timepoint"]]))
     span_lo = pd.Series(np.maximum(0.0, b["m_lo"].to_numpy() - a["m_hi"].to_numpy()))

@@ -26,6 +26,15 @@ from caserepro.formatting import detail_numbers
 from caserepro.intervals import LOWER_BOUNDS, UPPER_BOUNDS, Interval, month_span, printed
 from caserepro.verdicts import COLUMNS
 
+#: The checks this module emits, in output order (each has a row in data/raw/checks.csv).
+CHECKS = (
+    "repeated_value_set",
+    "same_value_across_modalities",
+    "teichholz_edv",
+    "teichholz_esv",
+    "teichholz_lvef",
+    "dcm_criteria",
+)
 #: The columns that tell one examination from another (a modality's method '' where none).
 EXAM_KEYS = ["case_id", "timepoint", "modality", "method", "parameter"]
 #: The columns the rows of one check are sorted by (then method and against).
