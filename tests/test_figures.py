@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import yaml
 from caserepro import figures, paths
-from caserepro.errors import RawDataError
 from caserepro.figures import (
     course_data,
     course_figure,
@@ -23,42 +22,10 @@ from caserepro.figures import (
     timeline_figure,
     write_figure,
 )
-from caserepro.intervals import printed_decimals
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, REPO, run_snakemake
 
 EXAMPLE = REPO / "examples" / "wang2021" / "raw"
-
-
-def read_example(folder: Path) -> dict[str, pd.DataFrame]:
-    """The second paper's raw tables, validated when the format accepts them.
-
-    Until the format work of issue 15 (optional tables, relative timing, '<', reference ranges)
-    validates examples/wang2021, the tables are read as text and typed here the way validation
-    types them (value as number, its printed decimals, numeric columns), so the figures can be
-    tested on a real paper without EDV, ESV, MRI, cell infusions or dates.
-    """
-    try:
-        return load_raw(folder)
-    except RawDataError:
-        pass
-    t = {
-        f.stem: pd.read_csv(f, dtype="str", keep_default_na=False, na_values=[""])
-        for f in sorted(folder.glob("*.csv"))
-    }
-    m = t["measurements"]
-    t["measurements"] = m.assign(
-        value_num=pd.to_numeric(m["value"]), decimals=printed_decimals(m["value"])
-    )
-    numeric = {
-        "timepoints": ("order", "offset", "months_after_first_infusion"),
-        "dictionary": ("decimals", "min", "max"),
-        "infusions": ("infusion", "cells_million"),
-        "table_layout": ("row",),
-    }
-    for table, columns in numeric.items():
-        t[table] = t[table].assign(**{c: pd.to_numeric(t[table][c]) for c in columns})
-    return t
 
 
 def paper_without(tmp_path: Path, keep) -> dict[str, pd.DataFrame]:
@@ -78,7 +45,7 @@ def paper_without(tmp_path: Path, keep) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def wang() -> dict[str, pd.DataFrame]:
-    return read_example(EXAMPLE)
+    return load_raw(EXAMPLE)
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,11 @@ def test_text_reaches_the_series_verbatim(tmp_path):
 def test_a_word_two_papers_define_differently_is_refused_naming_both_files(tmp_path):
     other = tmp_path / "other"
     shutil.copytree(WANG, other)
+    raw_file(other, "builds_on").unlink()  # the copy's codebook is its own: RAW's, one word changed
+    for table in ("dictionary", "checks", "formulas", "modalities", "qualifiers"):
+        shutil.copyfile(raw_file(RAW, table), raw_file(other, table))
+    with raw_file(WANG, "dictionary").open() as own, raw_file(other, "dictionary").open("a") as d:
+        d.writelines(own.readlines()[1:])
     path = raw_file(other, "modalities")
     path.write_text(path.read_text("utf-8").replace("Blood and other", "Only"), "utf-8")
     with pytest.raises(RawDataError) as raised:
@@ -53,7 +58,7 @@ def test_a_word_two_papers_define_differently_is_refused_naming_both_files(tmp_p
     (problem,) = raised.value.problems
     assert (problem.file, problem.line, problem.column, problem.value) == (
         str(path),
-        2,
+        3,
         "modality",
         "'lab'",
     )

@@ -6,8 +6,9 @@ the pipeline runs like any other.
 
 Each case's own tables (cases, timepoints, measurements, claims, ...) are the rows of every
 folder, one folder after the other. The codebook tables (`CODEBOOK_KEYS`: parameters, checks,
-formulas, modalities, qualifiers, methods) describe words, not patients: a row that two folders
-both have is written once, and two folders that define one key differently are an error naming
+formulas, modalities, qualifiers, methods) describe words, not patients: each paper's are read
+with those of the folders it builds on (`caserepro.codebook`); a row that two folders both have
+is written once, and two folders that define one key differently are an error naming
 both files and lines (the series would otherwise read one paper's words as the other's). A case
 id in two folders is an error too. Columns one folder has and another lacks are left blank for
 the other's rows. Cells are written as the raw files print them.
@@ -20,50 +21,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from caserepro.codebook import CODEBOOK_KEYS, codebook_files, conflicts, with_origin
 from caserepro.errors import Problem, RawDataError
 from caserepro.io import write_csv
 from caserepro.paths import RAW_TABLES, raw_file
-from caserepro.raw import line_of, read_raw_table
-
-#: The codebook tables and the column that names each row (shared by the papers of a series).
-CODEBOOK_KEYS: dict[str, str] = {
-    "dictionary": "parameter",
-    "checks": "check",
-    "formulas": "check",
-    "modalities": "modality",
-    "qualifiers": "qualifier",
-    "methods": "method",
-}
+from caserepro.raw import read_raw_table
 
 
-def _read(folder: Path, table: str) -> pd.DataFrame | None:
-    """One raw table as text ('' for a blank cell), with the file and line of each row."""
-    path = raw_file(folder, table)
-    if not path.exists():
-        return None
-    frame = read_raw_table(path, allow_empty=True).frame.astype("str").fillna("")
-    return frame.assign(_file=str(path), _line=[line_of(i) for i in range(len(frame))])
-
-
-def _conflicts(rows: pd.DataFrame, key: str) -> list[Problem]:
-    """A problem for each key that two folders define with different cells."""
-    columns = [c for c in rows.columns if not c.startswith("_")]
-    distinct = rows.drop_duplicates(columns)
-    twice = distinct[distinct.duplicated(key, keep=False)]
-    problems = []
-    for name, group in twice.groupby(key, sort=False):
-        first, other = group.iloc[0], group.iloc[1]
-        problems.append(
-            Problem(
-                other["_file"],
-                int(other["_line"]),
-                key,
-                f"a series defines each {key} once: the same as {first['_file']} line "
-                f"{first['_line']}, or only in one folder",
-                f"'{name}'",
-            )
-        )
-    return problems
+def _parts(folder: Path, table: str) -> list[pd.DataFrame]:
+    """One raw table of one paper as text ('' for a blank cell), with the file and line of each
+    row: a codebook table after the rows of the folders the paper builds on (`caserepro.codebook`)."""
+    files = codebook_files(folder, table) if table in CODEBOOK_KEYS else [raw_file(folder, table)]
+    return [
+        with_origin(read_raw_table(path, allow_empty=True).frame, str(path))
+        for path in files
+        if path.exists()
+    ]
 
 
 def _shared_cases(cases: pd.DataFrame) -> list[Problem]:
@@ -82,13 +55,13 @@ def merged_tables(folders: list[Path]) -> dict[str, pd.DataFrame]:
     conflict."""
     tables, problems = {}, []
     for table in RAW_TABLES:
-        parts = [part for folder in folders if (part := _read(folder, table)) is not None]
+        parts = [part for folder in folders for part in _parts(folder, table)]
         if not parts:
             continue
         rows = pd.concat(parts, ignore_index=True).fillna("")
         key = CODEBOOK_KEYS.get(table)
         if key is not None:
-            problems += _conflicts(rows, key)
+            problems += conflicts(rows, key, f"a series defines each {key} once")
             rows = rows.drop_duplicates(key)
         elif table == "cases":
             problems += _shared_cases(rows)

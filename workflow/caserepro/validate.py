@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from caserepro import schemas
+from caserepro import codebook, schemas
 from caserepro.codes import combined_key, distinct
 from caserepro.errors import Problem, RawDataError, shorten
 from caserepro.intervals import printed_decimals
@@ -333,6 +333,7 @@ def validate_tables(
     text_as_categories: bool = False,
     meanwhile: Callable[[dict[str, pd.DataFrame]], object] | None = None,
     unreadable: list[Problem] | None = None,
+    origins: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Check every table alone, then the tables together; raise RawDataError listing all problems.
 
@@ -346,22 +347,27 @@ def validate_tables(
     passed its own checks, while the checks across tables run (to write them out early, say);
     its errors are raised here. `unreadable`: problems of files that could not be read at all
     (they are reported with the rest; the checks that need those tables are skipped).
+    `origins`: the file and line of each row of a table merged from several files (its problems
+    are reported there).
     """
     problems, typed, usable, broken = _each_table(raw, names, text_as_categories)
-    problems = list(unreadable or []) + problems
     validated = None
     folder = os.path.dirname(next(iter(names.values()))) if names else None
-    if not problems:
+    if not problems and not unreadable:
         chosen = usable if text_as_categories else typed
         validated = _with_numbers(chosen, usable["measurements"]["value"])
     with ThreadPoolExecutor(max_workers=1) as helper:
         early = helper.submit(meanwhile, validated) if meanwhile and validated else None
-        reported = {(p.file, p.line, p.column) for p in problems}
+        reported = {(p.file, p.line, p.column) for p in [*(unreadable or []), *problems]}
         problems += _across_tables(usable, names, reported, broken)
         if early is not None:
             early.result()
-    if problems or validated is None:
-        raise RawDataError(problems, folder)
+    if problems or unreadable or validated is None:
+        # A problem on a table merged from several files is placed where its row is written.
+        located = [codebook.located(p, origins or {}, names) for p in problems]
+        located = [*(unreadable or []), *located]
+        elsewhere = any(os.path.dirname(p.file) != folder for p in located)
+        raise RawDataError(located, None if elsewhere else folder)
     return validated
 
 
@@ -375,20 +381,33 @@ def load_raw(
     (`text_as_categories` and `meanwhile`: see `validate_tables`)."""
     shown = display_dir or str(raw_dir)
     names = {table: f"{shown.rstrip('/')}/{table}.csv" for table in RAW_TABLES}
-    raw, problems = read_raw_folder(raw_dir, names)
-    return validate_tables(raw, names, text_as_categories, meanwhile, problems)
+    raw, problems, origins = read_raw_folder(raw_dir, names)
+    return validate_tables(raw, names, text_as_categories, meanwhile, problems, origins)
 
 
 def read_raw_folder(
     raw_dir: str | Path, names: dict[str, str]
-) -> tuple[dict[str, RawTable], list[Problem]]:
+) -> tuple[dict[str, RawTable], list[Problem], dict[str, pd.DataFrame]]:
     """Every raw table that can be read (an optional one absent or header-only as no rows, with
-    its optional columns added blank), and the problems of the files that cannot."""
+    its optional columns added blank; a codebook table after the rows of the folders it builds
+    on, see `caserepro.codebook`), the problems of the files that cannot, and the file and line
+    of each row of the tables merged from several files."""
     raw: dict[str, RawTable] = {}
     problems: list[Problem] = []
+    origins: dict[str, pd.DataFrame] = {}
+    try:
+        inherits = bool(codebook.base_folders(raw_dir))
+    except RawDataError as error:
+        inherits, problems = False, error.problems
     for table in RAW_TABLES:
         path = raw_file(raw_dir, table)
         optional = table in schemas.OPTIONAL_TABLES
+        if inherits and table in codebook.INHERITED:
+            read, origins[table], found = codebook.read_inherited(raw_dir, table, names[table])
+            problems += found
+            if read is not None:
+                raw[table] = _with_optional_columns(table, read)
+                continue
         if not path.exists():
             if optional:
                 columns = list(schemas.TABLE_SCHEMAS[table].to_schema().columns)
@@ -402,7 +421,7 @@ def read_raw_folder(
             problems += error.problems
             continue
         raw[table] = _with_optional_columns(table, read)
-    return raw, problems
+    return raw, problems, origins
 
 
 def _with_optional_columns(table: str, read: RawTable) -> RawTable:

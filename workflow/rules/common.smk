@@ -2,7 +2,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from caserepro import paths
+from caserepro import codebook, paths
 from caserepro.labels import CODEBOOK_TABLES
 
 validate(config, "../schemas/config.schema.yaml")
@@ -12,7 +12,8 @@ SOFTWARE = "../envs/caserepro.yaml"
 
 RAW = Path(config["raw_dir"])
 RESULTS = Path(config["results_dir"])
-RAW_FILES = paths.raw_inputs(RAW)
+# The raw tables, and the codebook files of the folders the raw folder builds on (if any).
+RAW_FILES = paths.raw_inputs(RAW) | codebook.inherited_inputs(RAW)
 VALIDATED = paths.validated_files(RESULTS)
 # The paper tables are named by the raw folder's table_layout.csv, read as the DAG is built.
 PAPER_TABLE_PATHS = paths.paper_table_outputs(RESULTS, paths.layout_tables(RAW))
