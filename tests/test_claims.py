@@ -16,7 +16,9 @@ from caserepro.claims import (
     span_text,
     text_rank,
 )
+from caserepro.validate import load_raw
 from caserepro.verdicts import Grading
+from conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +100,7 @@ def test_summary_takes_the_lowest_and_highest_value_with_ties_by_source_then_row
             "source_rank": [0, 0, 2, 1, 1, 0, 1],
             "source": ["A", "A", "C", "B", "B", "A", "B"],
             "row": [2, 5, 1, 0, 6, 4, 3],
-            "value": ["3", "3.0", "3", "5", "2", "7", "x"],
+            "printed": ["3", "3.0", "3", "5", "2", "7", "x"],
         }
     ).sort_values(["pos", "value_num", "source_rank", "row"], na_position="last")
     hits = hits.assign(lo=hits["value_num"] - 0.5, hi=hits["value_num"] + 0.5)
@@ -107,3 +109,14 @@ def test_summary_takes_the_lowest_and_highest_value_with_ties_by_source_then_row
     assert out["now_max_text"].tolist()[0] == "5" and out["now_max_text"].tolist()[2] == "x"
     assert out["now_lo"].tolist()[0] == 2.5 and out["now_hi"].tolist()[2] == 7.5
     assert out["now_sources"].tolist()[0] == "A; B; C" and pd.isna(out["now_sources"][1])
+
+
+def test_claims_show_the_values_as_the_paper_prints_them(config):
+    """'< 1.0' keeps its qualifier and its decimal, '48.50' its trailing zero (Wang 2021)."""
+    wang = load_raw(REPO / "examples" / "wang2021" / "raw")
+    rows = check_claims(wang, config["thresholds"], Grading.from_config(config["audit"]))
+    rows = rows.set_index(rows["detail"].str.partition("]")[0].str.slice(1))
+    assert rows.loc["pth_below_range", ["reported", "verdict"]].tolist() == ["< 1.0", "consistent"]
+    reversed_ = rows.loc["cardiac_function_reversed"]
+    assert (reversed_["reported"], reversed_["verdict"]) == ("48.50", "inconsistent")
+    assert "from 28.48 at admission to 48.50 at follow_up" in rows.loc["lvef_improved", "detail"]

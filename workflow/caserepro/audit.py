@@ -84,6 +84,7 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
     "checks": ["check", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
+    "qualifiers": ["qualifier", "printed", "space"],
     "reference_ranges": ["case_id", "parameter", "low_num", "high_num"],
 }
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their

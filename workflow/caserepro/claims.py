@@ -27,6 +27,7 @@ from caserepro import bands as bd
 from caserepro.formatting import detail_numbers
 from caserepro.intervals import Interval, month_span, printed, printed_decimals
 from caserepro.metrics import timepoint_order
+from caserepro.tables import qualifier_prefixes
 from caserepro.verdicts import (
     COLUMNS,
     CONSISTENT,
@@ -135,6 +136,14 @@ def span_text(lo: pd.Series | np.ndarray, hi: pd.Series | np.ndarray) -> pd.Seri
     return text.mask((high == "") & (low != ""), "> " + low)
 
 
+def printed_span(c: pd.DataFrame, prefix: str) -> pd.Series:
+    """The values a claim reads (`prefix`: now_ or before_), as the paper prints them where
+    the lowest and highest print alike ('< 1.0', '48.50'), else their span (`span_text`)."""
+    lowest, highest = c[prefix + "min_text"], c[prefix + "max_text"]
+    span = span_text(c[prefix + "vmin"], c[prefix + "vmax"])
+    return lowest.where(lowest == highest, span).fillna(span)
+
+
 def joined(texts: pd.Series, group: pd.Series, sep: str) -> pd.Series:
     """The texts of each run of equal `group` values joined by `sep`, indexed by group (rows
     come sorted by group; one Arrow kernel instead of a Python join per group)."""
@@ -180,7 +189,8 @@ def routed(claims: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
 
 def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.DataFrame:
     """The measurements of the claims' parameters (and those that imply a BSA) with their
-    rounding interval (lo, hi) and table row (`row`); key columns categorical (joins compare
+    rounding interval (lo, hi), table row (`row`) and the value as the paper prints it, its
+    qualifier included (`printed`: '< 1.0', '48.50'); key columns categorical (joins compare
     codes), the other texts `str`."""
     m = tables["measurements"]
     wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
@@ -192,9 +202,10 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
     iv = printed(m["value_num"], m["decimals"], as_text(m["qualifier_means"]))
     source_rank = text_rank(m["source"])
+    shown = qualifier_prefixes(tables, m["qualifier"]).to_numpy() + texts["value"]
     return pd.DataFrame(
         {**keys, **texts, "source_rank": source_rank, "value_num": m["value_num"]}
-    ).assign(row=m["row"], lo=iv.lo, hi=iv.hi)
+    ).assign(row=m["row"], lo=iv.lo, hi=iv.hi, printed=shown)
 
 
 def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -214,7 +225,7 @@ def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
         before=True, timepoint=change["from_timepoint"]
     )
     columns = [
-        *("source", "source_rank", "row", "value", "value_num", "lo", "hi"),
+        *("source", "source_rank", "row", "value", "printed", "value_num", "lo", "hi"),
         "method",
         "qualifier",
     ]
@@ -224,7 +235,7 @@ def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 
 def _summary(hits: pd.DataFrame, pos: pd.Series, prefix: str) -> pd.DataFrame:
     """Per claim (its `pos`) of hits sorted by claim, value, source and row: hull lo, hi;
-    lowest value vmin (its text min_text and interval min_lo, min_hi); highest vmax (max_text,
+    lowest value vmin (its printed text min_text and interval min_lo, min_hi); highest vmax (max_text,
     max_lo, max_hi); the distinct sources, sorted, '; '-joined. Ties go to the first source alphabetically, then row, for the lowest; the last for the
     highest (a missing value counts as highest)."""
     by = hits.groupby("pos")
@@ -237,11 +248,11 @@ def _summary(hits: pd.DataFrame, pos: pd.Series, prefix: str) -> pd.DataFrame:
             "lo": by["lo"].min(),
             "hi": by["hi"].max(),
             "vmin": lowest["value_num"],
-            "min_text": lowest["value"],
+            "min_text": lowest["printed"],
             "min_lo": lowest["lo"],
             "min_hi": lowest["hi"],
             "vmax": highest["value_num"],
-            "max_text": highest["value"],
+            "max_text": highest["printed"],
             "max_lo": highest["lo"],
             "max_hi": highest["hi"],
             "sources": joined(pairs["source"], pairs["pos"], "; "),
@@ -287,8 +298,8 @@ def _change_rows(c: pd.DataFrame) -> pd.DataFrame:
     verdict = np.select(
         [change.missing, sure, wrong], [NOT_CHECKABLE, CONSISTENT, INCONSISTENT], MINOR
     )
-    before = span_text(c["before_vmin"], c["before_vmax"]).where(c["before_lo"].notna(), "?")
-    now = span_text(c["now_vmin"], c["now_vmax"]).where(c["now_lo"].notna(), "?")
+    before = printed_span(c, "before_").where(c["before_lo"].notna(), "?")
+    now = printed_span(c, "now_").where(c["now_lo"].notna(), "?")
     detail = (
         "from "
         + before
@@ -383,7 +394,7 @@ def _bound_rows(c: pd.DataFrame) -> pd.DataFrame:
         verdict=np.where(has, verdict, NOT_CHECKABLE),
         expected_low=np.where(within, c["thr_low"], np.where(above, thr, np.nan)),
         expected_high=np.where(within, c["thr_high"], np.where(below, thr, np.nan)),
-        reported=span_text(c["now_vmin"], c["now_vmax"]),
+        reported=printed_span(c, "now_"),
         detail=detail,
         has_threshold=has,
     )

@@ -68,7 +68,7 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series(values[column.cat.codes.to_numpy()], index=column.index, dtype=object)
 
 
-def _prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> pd.Series:
+def qualifier_prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) -> pd.Series:
     """What a table prints before each qualified value (qualifiers.csv `printed`), or ''."""
     codebook = tables.get("qualifiers")
     if codebook is None or codebook.empty:
@@ -86,7 +86,7 @@ def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd
     m = m[m["source"].isin(sources)]
     if "decimals" in m.columns:
         printed = pd.to_numeric(_text(m["value"]))
-        cell = _prefixes(tables, m["qualifier"]) + format_printed(printed, m["decimals"])
+        cell = qualifier_prefixes(tables, m["qualifier"]) + format_printed(printed, m["decimals"])
     else:  # raw values, while validation places them (only where a value goes matters then)
         cell = _text(m["value"])
     if "value_high" in m.columns and m["value_high"].notna().any():
