@@ -80,3 +80,10 @@ def test_the_pipeline_records_every_raw_input_and_the_config(pipeline_run: Path)
     shipped = yaml.safe_load((pipeline_run / "config.yaml").read_text(encoding="utf-8"))
     assert record["config"]["thresholds"] == shipped["thresholds"]
     assert record["git"]["note"] == provenance.NOT_A_CHECKOUT  # the test copy has no .git
+
+
+def test_a_config_file_inside_the_repository_is_named_relative_to_it(tmp_path: Path):
+    assert provenance.in_workdir(Path.cwd() / "examples" / "wang2021" / "config.yaml") == Path(
+        "examples/wang2021/config.yaml"
+    )
+    assert provenance.in_workdir(tmp_path / "config.yaml") == tmp_path / "config.yaml"

@@ -40,6 +40,15 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def in_workdir(path: str | Path) -> Path:
+    """A path relative to the working folder when it lies inside it (Snakemake names a
+    `--configfile` by its absolute path: the provenance would then differ between clones)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return Path(path)
+
+
 def input_checksums(files: Iterable[str | Path]) -> dict[str, dict[str, Any]]:
     """SHA-256 and size of every input, keyed by its path as the workflow names it."""
     return {

@@ -8,7 +8,7 @@ PROVENANCE_OUTPUTS = [paths.provenance_file(RESULTS)]
 rule record_provenance:
     input:
         *RAW_FILES.values(),
-        *workflow.configfiles,
+        *map(provenance.in_workdir, workflow.configfiles),
     output:
         paths.provenance_file(RESULTS),
     log:
