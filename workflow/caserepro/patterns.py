@@ -6,7 +6,7 @@
   modalities rarely give the same number: one possibly copied from the other);
 - `teichholz_edv` / `teichholz_esv` / `teichholz_lvef`: echo volumes and EF against the
   Teichholz volumes from the printed LV dimensions (with the fractional shortening);
-- `dcm_criteria`: the introduction's DCM criteria at each timepoint.
+- `dcm_criteria`: the cited DCM criteria (config.yaml) at each timepoint.
 
 Each returns rows with the columns of results/audit/consistency.csv in output order. The key
 columns are categorical with sorted categories (`readings`), so grouping, joining and sorting
@@ -530,7 +530,7 @@ def teichholz(r: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-# --- the introduction's DCM criteria ----------------------------------------------------------
+# --- the cited DCM criteria --------------------------------------------------------------------
 
 
 def dcm_thresholds(cases: pd.DataFrame, settings: dict, like: pd.DataFrame) -> pd.DataFrame:
