@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -244,3 +245,19 @@ def test_every_injected_inconsistency_is_found_and_nothing_else(tables, config, 
     flagged = checks.loc[checks["verdict"].isin(FLAGS), "case_id"]
     assert set(flagged) == set(injected)
     assert set(injected) <= set(checks.loc[checks["verdict"] == "inconsistent", "case_id"])
+
+
+def test_a_template_that_builds_on_another_codebook_gives_a_cohort_that_validates(
+    tmp_path, tables, thresholds
+):
+    base = shutil.copytree(RAW_DIR, tmp_path / "base")
+    template = shutil.copytree(RAW_DIR, tmp_path / "template")
+    for table in ("checks", "formulas", "modalities"):
+        raw_file(template, table).unlink()
+    raw_file(template, "builds_on").write_text("folder\n../base\n", "utf-8")
+    folder = tmp_path / "cohort"
+    write_cohort(synthetic_cohort(load_raw(template), 3, SEED, thresholds), folder, template, SEED)
+    assert raw_file(folder, "builds_on").read_text("utf-8") == f"folder\n{base.resolve()}\n"
+    assert not raw_file(folder, "checks").exists()
+    cohort = load_raw(folder)
+    assert len(cohort["cases"]) == 3 and len(cohort["checks"]) == len(tables["checks"])

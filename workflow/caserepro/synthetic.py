@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 from caserepro.claims import flatten, restate_word_claims
+from caserepro.codebook import base_folders, builds_on_file
 from caserepro.intervals import LOWER_BOUNDS, month_span, printed
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
@@ -571,13 +572,17 @@ def write_cohort(
     options = pacsv.WriteOptions(quoting_style="needed")
     for table, frame in tables.items():
         if table in CODEBOOK:
-            shutil.copyfile(raw_file(template_dir, table), raw_file(folder, table))
+            if raw_file(template_dir, table).exists():  # (else the template inherits it)
+                shutil.copyfile(raw_file(template_dir, table), raw_file(folder, table))
             continue
         text = _to_text(frame)
         arrow = pa.Table.from_pandas(text, preserve_index=False)
         tmp = raw_file(folder, table).with_suffix(".csv.tmp")
         pacsv.write_csv(arrow, tmp, write_options=options)
         tmp.replace(raw_file(folder, table))
+    if bases := base_folders(template_dir):  # the template's codebook builds on these
+        lines = "".join(f"{base.resolve().as_posix()}\n" for base in bases)
+        write_text(builds_on_file(folder), "folder\n" + lines)
     cases = len(tables["cases"])
     write_text(
         folder / "README.md",
