@@ -116,3 +116,13 @@ def test_a_loop_of_two_folders_is_refused(tmp_path):
     raw_file(base, "builds_on").write_text(f"folder\n{own}\n", "utf-8")
     with pytest.raises(RawDataError, match="does not build on itself"):
         codebook.base_folders(own)
+
+
+def test_a_missing_codebook_file_says_it_may_come_from_a_base_folder(tmp_path):
+    raw = shutil.copytree(RAW, tmp_path / "raw")
+    raw_file(raw, "checks").unlink()
+    with pytest.raises(RawDataError) as raised:
+        load_raw(raw)
+    assert [(p.line, p.check, p.value) for p in raised.value.problems] == [
+        (None, "file exists (or in a folder builds_on.csv names)", "missing")
+    ]

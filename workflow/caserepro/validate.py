@@ -413,7 +413,9 @@ def read_raw_folder(
                 columns = list(schemas.TABLE_SCHEMAS[table].to_schema().columns)
                 raw[table] = RawTable(empty_coded(columns))
             else:
-                problems.append(Problem(names[table], None, None, "file exists", "missing"))
+                inheritable = table in codebook.INHERITED
+                where = " (or in a folder builds_on.csv names)" if inheritable else ""
+                problems.append(Problem(names[table], None, None, f"file exists{where}", "missing"))
             continue
         try:
             read = read_raw_table(path, names[table], allow_empty=optional)
