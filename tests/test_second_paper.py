@@ -16,7 +16,6 @@ from conftest import EXPECTED, REPO, copy_repo, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
-PAPER = REPO / "examples" / "wang2021"
 #: Each example paper: its case id and a word its rendered manuscript must contain.
 PAPERS = {
     "wang2021": ("WANG2021", "hypocalcaemia"),
@@ -97,10 +96,11 @@ def test_the_third_paper_s_audit_compares_the_units_it_prints(third_run):
 
 @pytest.fixture(scope="module")
 def series_run(tmp_path_factory) -> Path:
-    """Both real papers as one case series (`caserepro.series`), up to tables, metrics, audit
-    and figures."""
+    """The three real papers as one case series (`caserepro.series`), up to tables, metrics,
+    audit and figures."""
     root = copy_repo(tmp_path_factory.mktemp("series"))
-    raw = write_series([root / "data" / "raw", root / PAPER.relative_to(REPO) / "raw"], root / "s")
+    folders = [root / "data" / "raw", *(root / "examples" / name / "raw" for name in PAPERS)]
+    raw = write_series(folders, root / "s")
     results = root / "results" / "series"
     targets = ["tables", "derive_metrics", "audit_consistency", "plot_case"]
     run_snakemake(root, "--config", f"raw_dir={raw}", f"results_dir={results}", "--", *targets)
@@ -112,12 +112,16 @@ def _rows_of(path: Path, case_id: str) -> pd.DataFrame:
     return frame[frame["case_id"] == case_id].reset_index(drop=True)
 
 
-def test_the_two_papers_as_a_series_give_each_case_its_own_outputs(
-    series_run, second_run, pipeline_run
+def test_the_papers_as_a_series_give_each_case_its_own_outputs(
+    series_run, second_run, third_run, pipeline_run
 ):
     """Every per-case output of the series equals that of the paper run alone: its tables and
     figures byte for byte, its rows of every metrics table and of the audit."""
-    alone = {"LAT2026-01": pipeline_run / "results", "WANG2021-01": second_run}
+    alone = {
+        "LAT2026-01": pipeline_run / "results",
+        "WANG2021-01": second_run,
+        "KHO2021-01": third_run,
+    }
     for case_id, results in alone.items():
         for own in sorted(paths.tables_dir(results).glob("*.*")):
             assert (paths.tables_dir(series_run) / own.name).read_bytes() == own.read_bytes()
