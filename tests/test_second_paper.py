@@ -1,6 +1,6 @@
-"""The second real paper (examples/wang2021) through the same pipeline, no code of its own: its
-tables cell by cell against tests/expected/wang2021, its manuscript rendered, and with the
-mission's paper in one series, each case's tables as when run alone."""
+"""The other real papers (examples/wang2021, examples/kho2021) through the same pipeline, no
+code of their own: each one's tables cell by cell against tests/expected/<paper>, its manuscript
+rendered, and with the mission's paper in one series, each case's tables as when run alone."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from conftest import EXPECTED, REPO, copy_repo, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
-PAPER = REPO / "examples" / "wang2021"
+#: Each example paper: its case id and a word its rendered manuscript must contain.
+PAPERS = {
+    "wang2021": ("WANG2021", "hypocalcaemia"),
+    "kho2021": ("KHO2021", "salbutamol"),
+}
 
 
 def read(path: Path) -> list[list[str]]:
@@ -24,33 +28,79 @@ def read(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
+def _run_paper(tmp_path_factory, name: str) -> Path:
+    """The paper's own run (`snakemake --configfile examples/<name>/config.yaml`) in a fresh copy."""
+    root = copy_repo(tmp_path_factory.mktemp(name))
+    config = (REPO / "examples" / name / "config.yaml").relative_to(REPO)
+    run_snakemake(root, "--configfile", str(config))
+    return root / "results" / name
+
+
 @pytest.fixture(scope="module")
 def second_run(tmp_path_factory) -> Path:
-    root = copy_repo(tmp_path_factory.mktemp("wang2021"))
-    run_snakemake(root, "--configfile", str(PAPER.relative_to(REPO) / "config.yaml"))
-    return root / "results" / "wang2021"
+    return _run_paper(tmp_path_factory, "wang2021")
 
 
-@pytest.mark.parametrize("expected", sorted((EXPECTED / "wang2021").glob("*.csv")), ids=str)
-def test_the_second_paper_tables_are_rebuilt_cell_by_cell(second_run, expected):
-    assert read(paths.paper_table_file(second_run, expected.stem, "csv")) == read(expected)
+@pytest.fixture(scope="module")
+def third_run(tmp_path_factory) -> Path:
+    return _run_paper(tmp_path_factory, "kho2021")
 
 
-def test_the_second_paper_has_its_own_manuscript(second_run):
-    variables = (paths.manuscript_inputs_dir(second_run) / "_variables.yml").read_text("utf-8")
-    assert "WANG2021" in variables and "LAT2026" not in variables  # (the id is escaped there)
+@pytest.fixture
+def paper_run(request, second_run, third_run) -> Path:
+    """The results folder of the paper a test is parametrised with."""
+    return {"wang2021": second_run, "kho2021": third_run}[request.param]
+
+
+EXPECTED_TABLES = [
+    pytest.param(name, expected, id=f"{name}/{expected.name}")
+    for name in PAPERS
+    for expected in sorted((EXPECTED / name).glob("*.csv"))
+]
+
+
+@pytest.mark.parametrize(("paper_run", "expected"), EXPECTED_TABLES, indirect=["paper_run"])
+def test_each_paper_s_tables_are_rebuilt_cell_by_cell(paper_run, expected):
+    assert read(paths.paper_table_file(paper_run, expected.stem, "csv")) == read(expected)
+
+
+def test_the_third_paper_has_a_printed_table_to_check():
+    """kho2021's expected table is the printed table (typed from the page): 9 rows, 5 samples."""
+    grid = read(EXPECTED / "kho2021" / "blood_gases.csv")
+    assert len(grid) == 10 and {len(row) for row in grid} == {6}
+    assert grid[8] == ["Lactate, mmol·L−1", "4.40", "8.21", "3.90", "2.00", "2.50"]
+
+
+@pytest.mark.parametrize("paper_run", list(PAPERS), indirect=True)
+def test_each_paper_has_its_own_manuscript(paper_run):
+    case, word = PAPERS[paper_run.name]
+    variables = (paths.manuscript_inputs_dir(paper_run) / "_variables.yml").read_text("utf-8")
+    assert case in variables and "LAT2026" not in variables  # (the id is escaped there)
     if ms.find_quarto() is None:
         pytest.skip("no quarto found: the manuscript's inputs are built, not rendered")
-    html = paths.manuscript_rendered_files(second_run)["html"].read_text(encoding="utf-8")
-    assert "hypocalcaemia" in html and "abstract_values" not in html
+    html = paths.manuscript_rendered_files(paper_run)["html"].read_text(encoding="utf-8")
+    assert word in html and "abstract_values" not in html and "blood_gases.csv" not in html
+
+
+def test_the_third_paper_s_audit_compares_the_units_it_prints(third_run):
+    """kho2021 prints PO2 and PCO2 in mmHg and in kPa: the audit converts and compares the ten
+    pairs; PCO2 at 2 h (20.0 mmHg is 2.67 kPa, printed 2.6) does not meet at any precision."""
+    audit = pd.read_csv(paths.audit_file(third_run), dtype=str, keep_default_na=False)
+    pairs = audit[audit["check"] == "repeated_value"]
+    assert len(pairs) == 10 and set(pairs["parameter"]) == {"po2", "pco2"}
+    worst = pairs[pairs["verdict"] == "inconsistent"]
+    assert worst[["parameter", "timepoint", "reported"]].values.tolist() == [["pco2", "h2", "2.6"]]
+    claims = audit[audit["check"].isin(["claim_increase", "claim_decrease"])]
+    assert set(claims["verdict"]) == {"consistent"} and len(claims) == 2
 
 
 @pytest.fixture(scope="module")
 def series_run(tmp_path_factory) -> Path:
-    """Both real papers as one case series (`caserepro.series`), up to tables, metrics, audit
-    and figures."""
+    """The three real papers as one case series (`caserepro.series`), up to tables, metrics,
+    audit and figures."""
     root = copy_repo(tmp_path_factory.mktemp("series"))
-    raw = write_series([root / "data" / "raw", root / PAPER.relative_to(REPO) / "raw"], root / "s")
+    folders = [root / "data" / "raw", *(root / "examples" / name / "raw" for name in PAPERS)]
+    raw = write_series(folders, root / "s")
     results = root / "results" / "series"
     targets = ["tables", "derive_metrics", "audit_consistency", "plot_case"]
     run_snakemake(root, "--config", f"raw_dir={raw}", f"results_dir={results}", "--", *targets)
@@ -62,12 +112,16 @@ def _rows_of(path: Path, case_id: str) -> pd.DataFrame:
     return frame[frame["case_id"] == case_id].reset_index(drop=True)
 
 
-def test_the_two_papers_as_a_series_give_each_case_its_own_outputs(
-    series_run, second_run, pipeline_run
+def test_the_papers_as_a_series_give_each_case_its_own_outputs(
+    series_run, second_run, third_run, pipeline_run
 ):
     """Every per-case output of the series equals that of the paper run alone: its tables and
     figures byte for byte, its rows of every metrics table and of the audit."""
-    alone = {"LAT2026-01": pipeline_run / "results", "WANG2021-01": second_run}
+    alone = {
+        "LAT2026-01": pipeline_run / "results",
+        "WANG2021-01": second_run,
+        "KHO2021-01": third_run,
+    }
     for case_id, results in alone.items():
         for own in sorted(paths.tables_dir(results).glob("*.*")):
             assert (paths.tables_dir(series_run) / own.name).read_bytes() == own.read_bytes()
