@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 from caserepro import evaluator, formulas
 from caserepro.formatting import format_printed
 from caserepro.intervals import (
@@ -277,3 +278,21 @@ def test_a_papers_own_word_for_a_bound_is_one_codebook_row(tmp_path):
     assert len(walk) == 1 and walk["qualifier_means"].astype(str).tolist() == ["<"]
     iv = printed(walk["value_num"], walk["decimals"], walk["qualifier_means"])
     assert (iv.lo.iloc[0], iv.hi.iloc[0]) == (-math.inf, 505.0)
+
+
+def test_a_converted_value_stands_for_half_a_unit_of_its_printed_digit():
+    """12.2 kPa in mmHg (7.50062 mmHg per kPa): [12.15, 12.25] kPa, not 91.51 +- 0.05 mmHg; an
+    unconverted value in the same call keeps exactly its usual interval; a bound stays a bound."""
+    kpa = 7.500615758
+    values = pd.Series([12.2 * kpa, 91.7, 1.0 * kpa])
+    decimals = pd.Series([1, 1, 1])
+    means = pd.Series(["=", "=", "<"])
+    scale = pd.Series([kpa, 1.0, kpa])
+    converted = printed(values, decimals, means, scale)
+    assert converted.lo[0] == pytest.approx(12.15 * kpa) and converted.hi[0] == pytest.approx(
+        12.25 * kpa
+    )
+    plain = printed(values, decimals, means)
+    assert (converted.lo[1], converted.hi[1]) == (plain.lo[1], plain.hi[1]) == (91.65, 91.75)
+    assert (converted.lo[2], converted.hi[2]) == (-np.inf, values[2])
+    assert printed(values, decimals, means, pd.Series([1.0, 1.0, 1.0])).lo.equals(plain.lo)

@@ -84,12 +84,18 @@ def test_each_paper_has_its_own_manuscript(paper_run):
 
 def test_the_third_paper_s_audit_compares_the_units_it_prints(third_run):
     """kho2021 prints PO2 and PCO2 in mmHg and in kPa: the audit converts and compares the ten
-    pairs; PCO2 at 2 h (20.0 mmHg is 2.67 kPa, printed 2.6) does not meet at any precision."""
+    pairs, each kPa value standing for half a unit of its last printed kPa digit (12.2 kPa is
+    91.13-91.88 mmHg). Two kPa values look truncated, not rounded (PCO2 at 2 h: 20.0 mmHg is
+    2.67 kPa, printed 2.6; PO2 at 24 h: 29.0 mmHg is 3.87 kPa, printed 3.8): only these miss,
+    by less than 0.5 %, so they are minor; the other eight meet."""
     audit = pd.read_csv(paths.audit_file(third_run), dtype=str, keep_default_na=False)
     pairs = audit[audit["check"] == "repeated_value"]
     assert len(pairs) == 10 and set(pairs["parameter"]) == {"po2", "pco2"}
-    worst = pairs[pairs["verdict"] == "inconsistent"]
-    assert worst[["parameter", "timepoint", "reported"]].values.tolist() == [["pco2", "h2", "2.6"]]
+    flagged = pairs[pairs["verdict"] != "consistent"]
+    assert flagged[["parameter", "timepoint", "reported", "verdict"]].values.tolist() == [
+        ["pco2", "h2", "2.6", "minor"],
+        ["po2", "h24", "3.8", "minor"],
+    ]
     claims = audit[audit["check"].isin(["claim_increase", "claim_decrease"])]
     assert set(claims["verdict"]) == {"consistent"} and len(claims) == 2
 

@@ -73,6 +73,7 @@ INPUT_COLUMNS: dict[str, list[str]] = {
         "qualifier_means",
         "value_num",
         "decimals",
+        "scale",
     ],
     "claims": [
         *("claim_id", "case_id", "source", "kind", "parameter", "modality"),

@@ -57,7 +57,7 @@ def measured(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     m = tables["measurements"]
     coded = [c for c in m.columns if isinstance(m[c].dtype, pd.CategoricalDtype)]
     m = m.assign(**{c: m[c].astype("object").astype("str") for c in coded})
-    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"], m.get("scale"))
     return m.assign(lo=iv.lo.to_numpy(), hi=iv.hi.to_numpy())
 
 
@@ -196,11 +196,11 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
     keep = m["parameter"].isin(wanted).to_numpy()
     needed = [*KEYS, "source", "method", "value", "qualifier", "qualifier_means", "value_num"]
-    needed.append("decimals")
+    needed += ["decimals", *(["scale"] if "scale" in m.columns else [])]
     m = m[needed].assign(row=np.arange(len(m)))[keep].reset_index(drop=True)
     keys = {k: m[k].astype("category") for k in KEYS}  # (no copy if categorical already)
     texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
-    iv = printed(m["value_num"], m["decimals"], as_text(m["qualifier_means"]))
+    iv = printed(m["value_num"], m["decimals"], as_text(m["qualifier_means"]), m.get("scale"))
     source_rank = text_rank(m["source"])
     shown = qualifier_prefixes(tables, m["qualifier"]).to_numpy() + texts["value"]
     return pd.DataFrame(

@@ -104,7 +104,7 @@ def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.D
     date, months) and per parameter p: `p` (value), `p_lo`, `p_hi`, `p_text` (as shown)."""
     m = tables["measurements"]
     m = m[m["parameter"].isin(parameters).to_numpy()].reset_index(drop=True)
-    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"], m.get("scale"))
     exam = group_codes(m, EXAMINATION)
     first = np.unique(exam, return_index=True)[1]
     out = {c: texts(m[c], first) for c in EXAMINATION}
@@ -398,7 +398,7 @@ def check_visits(
     scans = exams[exams["start_month"].notna().to_numpy()].reset_index(drop=True)
     m = tables["measurements"]
     m = m[(m["parameter"] == q).to_numpy()]
-    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"], m.get("scale"))
     values = pd.DataFrame(
         {
             "case_id": texts(m["case_id"]),
@@ -486,7 +486,7 @@ def restated(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     timepoints = np.bincount(pairs // size, minlength=int(group.max(initial=-1)) + 1)[group]
     rows = np.flatnonzero((date >= 0) & (timepoints > 1))
     m = m.take(rows)
-    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"], m.get("scale"))
     long = pd.DataFrame(
         {
             **{c: texts(m[c]) for c in [*same, "timepoint", "source"]},

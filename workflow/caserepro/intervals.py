@@ -77,14 +77,27 @@ def point(values: pd.Series) -> Interval:
     return Interval(values, values)
 
 
-def printed(values: pd.Series, decimals: pd.Series, means: pd.Series | None = None) -> Interval:
+def printed(
+    values: pd.Series,
+    decimals: pd.Series,
+    means: pd.Series | None = None,
+    unit_scale: pd.Series | None = None,
+) -> Interval:
     """What printed values stand for: ± half a unit of the last printed digit.
 
     `means` is what each value's qualifier means (qualifiers.csv's `means`: validation's
     `qualifier_means`): '>' or '≥' makes the value x a lower bound, (x, inf); '<' or '≤' an upper
     bound, (-inf, x). Any other meaning ('≈', approximately) keeps the rounding interval, the
-    only width the paper's text implies.
+    only width the paper's text implies. `unit_scale` (validation's `scale`: dictionary units
+    per printed unit) is given for values converted from the unit the paper prints: their last
+    digit is a digit of the printed unit, so 12.2 kPa stands for [12.15, 12.25] kPa, that is
+    [91.13, 91.88] mmHg, not 91.51 ± 0.05.
     """
+    if unit_scale is not None:
+        scale = unit_scale.astype("float64").to_numpy()
+        converted = ~np.isnan(scale) & (scale != 1.0)
+        if converted.any():
+            return _printed_converted(values, decimals, means, np.where(converted, scale, 1.0))
     values = values.astype("float64")
     if decimals.dtype.kind != "i" or not values.index.equals(decimals.index):
         decimals = decimals.astype("float64")  # (signed whole numbers stay: looked up)
@@ -125,6 +138,25 @@ def powers_of_ten(exponent: np.ndarray) -> np.ndarray:
             return _POWERS.take(exponent - _LOWEST_TABULATED)
     with np.errstate(all="ignore"):
         return 10.0 ** exponent.astype(np.float64)
+
+
+def _printed_converted(
+    values: pd.Series, decimals: pd.Series, means: pd.Series | None, scale: np.ndarray
+) -> Interval:
+    """`printed` for values of which some were converted (`scale`: 1 where not): half a unit of
+    the last printed digit, in the printed unit, times the scale (an offset, as °C to K has,
+    does not change a width)."""
+    unconverted = printed(values, decimals, means)
+    half = 0.5 * powers_of_ten(-decimals.astype("float64").to_numpy()) * scale
+    v = values.astype("float64")
+    lo = unconverted.lo.where(scale == 1.0, v - half)
+    hi = unconverted.hi.where(scale == 1.0, v + half)
+    if means is not None:  # a bound stays a bound
+        lo = lo.mask(means.isin(LOWER_BOUNDS).fillna(False).astype(bool), v)
+        lo = lo.mask(means.isin(UPPER_BOUNDS).fillna(False).astype(bool), -np.inf)
+        hi = hi.mask(means.isin(LOWER_BOUNDS).fillna(False).astype(bool), np.inf)
+        hi = hi.mask(means.isin(UPPER_BOUNDS).fillna(False).astype(bool), v)
+    return Interval(lo, hi)
 
 
 def _snap(values: np.ndarray, scale: np.ndarray) -> np.ndarray:

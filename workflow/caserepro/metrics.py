@@ -69,6 +69,7 @@ INPUT_COLUMNS = {
             "qualifier_means",
             "value_num",
             "decimals",
+            "scale",
         )
     ],
     "timepoints": ["case_id", "timepoint", "date"],
@@ -323,7 +324,8 @@ def _wide_frame(
     involved = np.flatnonzero((cells >= 0).any(axis=0))  # parameters printed at least once
     value_num = rows.values("value_num").astype("float64")
     decimals = rows.values("decimals")
-    interval = printed(value_num, decimals, rows.values("qualifier_means"))
+    scale = rows.values("scale") if "scale" in rows.table.columns else None
+    interval = printed(value_num, decimals, rows.values("qualifier_means"), scale)
     fields: dict[str, np.ndarray] = {
         "": value_num.to_numpy(),
         "_decimals": decimals.to_numpy(),

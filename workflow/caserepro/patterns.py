@@ -65,7 +65,7 @@ def readings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     m = tables["measurements"].reset_index(drop=True)
     method = _sorted_categories(m["method"])
     method = _sorted_categories(method.cat.add_categories([""]).fillna(""))
-    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    iv = printed(m["value_num"], m["decimals"], m["qualifier_means"], m.get("scale"))
     columns = {c: _sorted_categories(m[c]) for c in ["case_id", "timepoint", "modality"]}
     return pd.DataFrame(
         {

@@ -39,8 +39,9 @@ def printed_twice(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     place = row_keys(m, PLACE)
     kept = np.flatnonzero(pd.Series(place).duplicated(keep=False).to_numpy())
     source = text_rank(m["source"])[kept]
-    m = m[["source", "method", "value_num", "decimals", "qualifier_means"]].take(kept)
-    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"])
+    read = ["source", "method", "value_num", "decimals", "qualifier_means", "scale"]
+    m = m[[c for c in read if c in m.columns]].take(kept)
+    stands_for = printed(m["value_num"], m["decimals"], m["qualifier_means"], m.get("scale"))
     return pd.DataFrame(
         {
             "at": kept,
@@ -115,17 +116,21 @@ def check_repeated_values(tables: dict[str, pd.DataFrame], grading: Grading) -> 
     refs = _in_output_order(refs, m, tables)
     at, at_b = refs["at"].to_numpy(), refs["at_b"].to_numpy()
     shown = fc.shown(m)
+    # Intervals in the unit the value is printed in (kPa where the dictionary's is mmHg), so
+    # that `reported` and `expected_*` of a row are in one unit; the verdict is relative.
+    unit = m["scale"].to_numpy(np.float64)[at] if "scale" in m.columns else np.ones(len(at))
+    unit = np.where(np.isnan(unit), 1.0, unit)
     rows = pd.DataFrame(
         {
             **{c: fc.texts(m[c], at) for c in ["case_id", "parameter", "timepoint", "source"]},
             "method": fc.texts(m["method"], at),
             "against": fc.texts(m["source"], at_b),
             "reported": fc.texts(shown, at),
-            "rep_lo": refs["lo"].to_numpy(),
-            "rep_hi": refs["hi"].to_numpy(),
-            "exp_lo": refs["lo_b"].to_numpy(),
-            "exp_hi": refs["hi_b"].to_numpy(),
-            "scale": m["value_num"].to_numpy(dtype=np.float64)[at],
+            "rep_lo": refs["lo"].to_numpy() / unit,
+            "rep_hi": refs["hi"].to_numpy() / unit,
+            "exp_lo": refs["lo_b"].to_numpy() / unit,
+            "exp_hi": refs["hi_b"].to_numpy() / unit,
+            "scale": m["value_num"].to_numpy(dtype=np.float64)[at] / unit,
         }
     )
     ref = m[["source", "method"]].take(at_b).reset_index(drop=True)
