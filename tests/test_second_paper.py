@@ -98,6 +98,9 @@ def test_the_third_paper_s_audit_compares_the_units_it_prints(third_run):
     ]
     claims = audit[audit["check"].isin(["claim_increase", "claim_decrease"])]
     assert set(claims["verdict"]) == {"consistent"} and len(claims) == 2
+    # The readers' table gives these rows' implied interval and gap in kPa, as they are printed.
+    flagged = (paths.manuscript_inputs_dir(third_run) / "_audit-flagged.md").read_text("utf-8")
+    assert "| 2\\.6 | 2\\.66–2\\.67 | 0\\.01 kPa | minor gap |" in flagged
 
 
 @pytest.fixture(scope="module")

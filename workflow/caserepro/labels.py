@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,10 @@ class Codebook:
     timepoints: dict[str, str]  # by `timepoint_key(case_id, timepoint)`
     methods: dict[str, str]
     meanings: dict[str, str]  # what each qualifier means (qualifiers.csv `means`)
+    #: The unit a value is printed in where it is not the dictionary's (12.2 kPa where the
+    #: dictionary says mmHg), by `printed_unit_key(case_id, parameter, source)`; the audit gives
+    #: such a row's intervals in this unit.
+    printed_units: dict[str, str] = field(default_factory=dict)
 
     def check(self, codes: pd.Series) -> pd.Series:
         """Each check code's readable name."""
@@ -132,7 +136,29 @@ def codebook(tables: Mapping[str, pd.DataFrame]) -> Codebook:
         meanings=dict(
             zip(tables["qualifiers"]["qualifier"], tables["qualifiers"]["means"], strict=True)
         ),
+        printed_units=_printed_units(tables.get("measurements")),
     )
+
+
+def printed_unit_key(case_ids: pd.Series, parameters: pd.Series, sources: pd.Series) -> pd.Series:
+    """One text per case, parameter and source (where a value is printed in a unit)."""
+    return (
+        case_ids.astype("string")
+        + "/"
+        + parameters.astype("string")
+        + "/"
+        + sources.astype("string")
+    )
+
+
+def _printed_units(m: pd.DataFrame | None) -> dict[str, str]:
+    """The units values are printed in where they are not the dictionary's (validation's
+    `unit_given` against `unit`), by `printed_unit_key`; empty without measurements."""
+    if m is None or "unit_given" not in m.columns:
+        return {}
+    other = m[(m["unit_given"].astype("string") != m["unit"].astype("string")).fillna(False)]
+    keys = printed_unit_key(other["case_id"], other["parameter"], other["source"])
+    return dict(zip(keys, other["unit_given"].astype("string"), strict=True))
 
 
 def _number(value: float, decimals: int) -> str:
@@ -179,7 +205,9 @@ def readable_checks(audit: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     high = pd.to_numeric(a["expected_high"], errors="coerce")
     expected = Interval(low.fillna(-np.inf), high.fillna(np.inf))
     gaps = gap(reported, expected).where(reported.lo.notna() & (low.notna() | high.notna()))
-    unit = parameter.map(book.units).fillna("")
+    printed_in = printed_unit_key(a["case_id"], parameter, a["source"]).map(book.printed_units)
+    printed_in = printed_in.astype("string")  # (all missing, as for most papers, is not a number)
+    unit = printed_in.fillna(parameter.map(book.units)).fillna("")
     rows = zip(low, high, decimals, strict=True)
     implied = [_interval_text(lo, hi, d) for lo, hi, d in rows]
     shown_reported = [
