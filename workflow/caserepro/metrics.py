@@ -76,15 +76,20 @@ INPUT_COLUMNS = {
 }
 #: The measurements' key columns (one value per row of validated measurements).
 KEY_COLUMNS = [*EXAMINATION, "parameter"]
-#: The measurements' columns that `derive_metrics.py` reads as categorical: the key columns, and
-#: the printed values (few distinct texts, which classifications.csv repeats).
-CODED_COLUMNS = [*KEY_COLUMNS, "value"]
+#: The measurements' columns that `derive_metrics.py` reads as categorical: the key columns, the
+#: printed values (few distinct texts, which classifications.csv repeats) and what their
+#: qualifiers mean.
+CODED_COLUMNS = [*KEY_COLUMNS, "value", "qualifier_means"]
 #: An examination's columns in the metrics tables, with the timepoint's date.
 EXAMINATION_DATED = ["case_id", "timepoint", "date", "modality", "method", "source"]
 #: Examinations in a case's time order (timepoints not in timepoints.csv first).
 IN_TIME = ["case_id", "rank", "modality", "method", "source", "timepoint"]
 #: The key of a remodelling row: a series of scans and the later timepoint compared with its first.
 _REMODELLING_KEY = ["case_id", "source", "modality", "method", "baseline_timepoint", "timepoint"]
+#: The columns of a measurement in a series over time (`_with_baseline`).
+_IN_SERIES = [*SERIES, "timepoint", "date", "rank", "value_num"]
+#: The columns of a classified measurement.
+_CLASSIFIED = [*EXAMINATION, "rank", "value", "value_num"]
 #: What `wide` gives for each parameter p: the measurements' column, and the suffix after `p`.
 _FIELDS = {"value_num": "", "decimals": "_decimals", "low": "_low", "high": "_high"}
 
@@ -121,12 +126,9 @@ def _in_text_order(column: pd.Series) -> pd.Series:
 def measurements_in_time(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The measurements (key columns categorical, in text order) with their timepoint's `rank`
     in time within the case (`timepoint_order`; -1 where timepoints.csv lacks it) and `date`."""
-    m = tables["measurements"][[*CODED_COLUMNS, "value_num", "decimals", "qualifier_means"]]
+    m = tables["measurements"][[*CODED_COLUMNS, "value_num", "decimals"]]
     # Text as categoricals: rows are then filtered and sorted by moving codes, not text.
-    m = m.assign(
-        **{column: _in_text_order(m[column]) for column in KEY_COLUMNS},
-        qualifier_means=m["qualifier_means"].astype("category"),
-    )
+    m = m.assign(**{column: _in_text_order(m[column]) for column in CODED_COLUMNS})
     visits = timepoint_order(tables["timepoints"])[["case_id", "timepoint", "rank", "date"]]
     visits = visits.assign(date=visits["date"].astype("category"))
     # The same categories as the measurements: the merge then matches codes, not text.
@@ -287,7 +289,8 @@ def change_from_baseline(
     """Absolute and relative change of every table parameter against the first timepoint."""
     m = measurements_in_time(tables) if timed is None else timed
     # Rows of the paper's tables at a known timepoint (others have no place in time).
-    rows = _with_baseline(m[m["source"].isin(table_sources(tables)) & (m["rank"] >= 0)])
+    in_tables = m["source"].isin(table_sources(tables)) & (m["rank"] >= 0)
+    rows = _with_baseline(m.loc[in_tables, _IN_SERIES])
     change = rows["value_num"] - rows["baseline_value"]
     return rows[[*SERIES, "timepoint", "date"]].assign(
         value=rows["value_num"],
@@ -349,7 +352,7 @@ def _rules(thresholds: dict) -> dict[str, str]:
 def _blood_pressures(m: pd.DataFrame) -> pd.DataFrame:
     """Each systolic reading with its examination's diastolic one (`value_num_dbp`), printed as
     'sbp/dbp'; a systolic value without a diastolic one is left out."""
-    sbp = m[m["parameter"] == "sbp"]
+    sbp = m.loc[m["parameter"] == "sbp", _CLASSIFIED]
     dbp = m.loc[m["parameter"] == "dbp", [*EXAMINATION, "value", "value_num"]]
     bp = sbp.merge(dbp, on=EXAMINATION, suffixes=("", "_dbp"))  # in systolic (table) order
     return bp.assign(value=bp["value"].astype("str") + "/" + bp["value_dbp"].astype("str"))
@@ -361,7 +364,9 @@ def classifications(
     """LVEF category, NT-proBNP vs rule-out, ACC/AHA BP category and resting heart rate, per printed value."""
     m = measurements_in_time(tables) if timed is None else timed
     t, rules = thresholds, _rules(thresholds)
-    ef, bnp, rate = (m[m["parameter"] == p] for p in ("lvef", "nt_probnp", "heart_rate"))
+    ef, bnp, rate = (
+        m.loc[m["parameter"] == p, _CLASSIFIED] for p in ("lvef", "nt_probnp", "heart_rate")
+    )
     bp = _blood_pressures(m)
     schemes = {  # scheme: its rows, their category (codes into names), its config group
         "lvef_category": (ef, _lvef_categories(ef["value_num"], t["lvef"]), t["lvef"]),
@@ -399,7 +404,7 @@ def _against_baseline(m: pd.DataFrame) -> pd.DataFrame:
     """One row per series and later timepoint (`_REMODELLING_KEY`, in time order) with LVEF and
     LVESV there and at the series' first timepoint."""
     params = ["lvef", "lv_esv"]
-    rows = _with_baseline(m[m["parameter"].isin(params)])
+    rows = _with_baseline(m.loc[m["parameter"].isin(params), _IN_SERIES])
     later = rows[rows["timepoint"] != rows["baseline_timepoint"]]
     fields = ["value_num", "baseline_value"]
     cells = later.set_index([*_REMODELLING_KEY, "rank", "parameter"])[fields].unstack("parameter")
