@@ -134,8 +134,9 @@ def measurements_in_time(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     # The same categories as the measurements: the merge then matches codes, not text.
     keys = {"case_id": m["case_id"].dtype, "timepoint": m["timepoint"].dtype}
     visits = visits.astype(keys).dropna(subset=list(keys))
-    m = m.merge(visits, on=list(keys), how="left")
-    return m.assign(rank=m["rank"].fillna(-1).astype("int64"))
+    # (Only the keys go through the merge: the other columns stay where they are.)
+    found = m[list(keys)].merge(visits, on=list(keys), how="left").set_axis(m.index)
+    return m.assign(rank=found["rank"].fillna(-1).astype("int64"), date=found["date"])
 
 
 def _cells(
@@ -277,7 +278,8 @@ def table_sources(tables: dict[str, pd.DataFrame]) -> list[str]:
 def _with_baseline(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by series (`SERIES`), then time (timepoints not in timepoints.csv last, ties
     in table order), with the timepoint and value of each series' first row: its baseline."""
-    rows = _sorted(rows.assign(unknown_time=rows["rank"] < 0), [*SERIES, "unknown_time", "rank"])
+    time = rows["rank"].mask(rows["rank"] < 0, rows["rank"].max() + 1)  # unknown: after the last
+    rows = _sorted(rows.assign(time=time), [*SERIES, "time"])
     series = rows.groupby(SERIES, observed=True, dropna=False, sort=False)
     first = series[["timepoint", "value_num"]].transform("first", skipna=False)
     return rows.assign(baseline_timepoint=first["timepoint"], baseline_value=first["value_num"])
@@ -301,35 +303,39 @@ def change_from_baseline(
     )
 
 
-def _lvef_categories(values: pd.Series, t: dict) -> tuple[np.ndarray, list[str]]:
-    """Each value's LVEF category, as a code into the returned category names."""
+def _lvef_categories(values: pd.Series, t: dict) -> pd.Categorical:
+    """Each value's LVEF category."""
     conditions = [
         values <= t["reduced_max"],
         values >= t["preserved_min"],
         values <= t["mildly_reduced_max"],
     ]
-    return np.select(conditions, [0, 1, 2], 3), ["HFrEF", "HFpEF", "HFmrEF", "between_categories"]
+    names = ["HFrEF", "HFpEF", "HFmrEF", "between_categories"]
+    return pd.Categorical.from_codes(np.select(conditions, [0, 1, 2], 3), names)
 
 
-def _bp_categories(sbp: pd.Series, dbp: pd.Series, t: dict) -> tuple[np.ndarray, list[str]]:
-    """Each reading's ACC/AHA blood-pressure category, as a code into the returned names."""
+def _bp_categories(sbp: pd.Series, dbp: pd.Series, t: dict) -> pd.Categorical:
+    """Each reading's ACC/AHA blood-pressure category."""
     conditions = [
         (sbp < t["normal_sbp_below"]) & (dbp < t["normal_dbp_below"]),
         (sbp < t["elevated_sbp_below"]) & (dbp < t["normal_dbp_below"]),
         (sbp < t["stage1_sbp_below"]) & (dbp < t["stage1_dbp_below"]),
     ]
-    return np.select(conditions, [0, 1, 2], 3), ["normal", "elevated", "stage_1", "stage_2"]
+    names = ["normal", "elevated", "stage_1", "stage_2"]
+    return pd.Categorical.from_codes(np.select(conditions, [0, 1, 2], 3), names)
 
 
-def _nt_probnp_categories(values: pd.Series, t: dict) -> tuple[np.ndarray, list[str]]:
-    """Each NT-proBNP value against the rule-out cut-off, as a code into the returned names."""
-    return np.where(values < t["rule_out_below"], 0, 1), ["below_rule_out", "at_or_above_rule_out"]
+def _nt_probnp_categories(values: pd.Series, t: dict) -> pd.Categorical:
+    """Each NT-proBNP value against the rule-out cut-off."""
+    names = ["below_rule_out", "at_or_above_rule_out"]
+    return pd.Categorical.from_codes(np.where(values < t["rule_out_below"], 0, 1), names)
 
 
-def _heart_rate_categories(values: pd.Series, t: dict) -> tuple[np.ndarray, list[str]]:
-    """Each heart rate against the resting range, as a code into the returned names."""
+def _heart_rate_categories(values: pd.Series, t: dict) -> pd.Categorical:
+    """Each heart rate against the resting range."""
     conditions = [values < t["resting_low"], values > t["resting_high"]]
-    return np.select(conditions, [0, 1], 2), ["below_range", "above_range", "within_range"]
+    names = ["below_range", "above_range", "within_range"]
+    return pd.Categorical.from_codes(np.select(conditions, [0, 1], 2), names)
 
 
 def _rules(thresholds: dict) -> dict[str, str]:
@@ -368,7 +374,7 @@ def classifications(
         m.loc[m["parameter"] == p, _CLASSIFIED] for p in ("lvef", "nt_probnp", "heart_rate")
     )
     bp = _blood_pressures(m)
-    schemes = {  # scheme: its rows, their category (codes into names), its config group
+    schemes = {  # scheme: its rows, their categories, its config group
         "lvef_category": (ef, _lvef_categories(ef["value_num"], t["lvef"]), t["lvef"]),
         "nt_probnp": (bnp, _nt_probnp_categories(bnp["value_num"], t["nt_probnp"]), t["nt_probnp"]),
         "heart_rate": (
@@ -390,9 +396,7 @@ def classifications(
     out = out.assign(
         scheme=pd.Categorical(list(schemes)).take(which),
         value=union_categoricals([pd.Categorical(rows["value"]) for rows in parts]),
-        category=union_categoricals(
-            [pd.Categorical.from_codes(codes, names) for _, (codes, names), _ in schemes.values()]
-        ),
+        category=union_categoricals([category for _, category, _ in schemes.values()]),
         rule=pd.Categorical([rules[name] for name in schemes]).take(which),
         citation=pd.Categorical([_citation(group) for _, _, group in schemes.values()]).take(which),
     )
