@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from caserepro.codes import combined_key, distinct, row_keys, run_firsts, run_starts, values_at
+from caserepro.codes import combined_key, distinct, row_keys
 
 
 def test_combined_key_sorts_rows_like_their_code_columns():
@@ -23,22 +23,6 @@ def test_combined_key_is_equal_exactly_where_every_column_is():
     huge = combined_key([(a, 2**40), (b, 2**40), (a, 2**40)])  # renumbers instead of overflowing
     assert huge[0] == huge[2] and len(set(huge)) == 3
     assert combined_key([(np.array([-1, 0]), 1)]).tolist() == [0, 1]  # missing sorts first
-
-
-def test_values_at_positions_are_nan_where_absent():
-    values = np.array([10, 20, 30])  # integers come back as floats
-    got = values_at(values, np.array([[2, -1], [0, 0]]))
-    assert got.dtype == np.float64
-    assert np.array_equal(got, np.array([[30.0, np.nan], [10.0, 10.0]]), equal_nan=True)
-    assert np.isnan(values_at(np.array([]), np.array([-1, -1]))).all()  # nothing to take from
-
-
-def test_runs_of_equal_values_their_first_entries_and_starts():
-    keys = np.array([1, 1, 2, 2, 2, 5])
-    assert run_firsts(keys).tolist() == [True, False, True, False, False, True]
-    assert run_starts(run_firsts(keys)).tolist() == [0, 0, 2, 2, 2, 5]
-    assert run_firsts(np.array([], dtype=np.int64)).tolist() == []  # no runs, no entries
-    assert run_starts(np.array([True, False, True, True])).tolist() == [0, 0, 2, 3]
 
 
 def text(values: list) -> pd.Series:

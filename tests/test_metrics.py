@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import pandas as pd
 import pytest
 from caserepro import paths
@@ -14,19 +13,14 @@ from caserepro.io import csv_bytes
 from caserepro.metrics import (
     CODED_COLUMNS,
     INPUT_COLUMNS,
-    KeyedRows,
-    _groups,
-    _joined_text,
-    _lookup_pairs,
-    _rank_in_group,
     change_from_baseline,
     classifications,
     derive_metrics,
     haemodynamics,
     implied,
-    key_rows,
+    measurements_in_time,
     remodelling,
-    sorted_codes,
+    timepoint_order,
     wide,
 )
 
@@ -168,23 +162,7 @@ def test_metrics_read_only_the_input_columns_and_coded_keys_alike(tables, thresh
     assert {k: csv_bytes(v) for k, v in derived.items()} == expected
 
 
-def test_sorted_codes_of_text_and_of_categories_agree():
-    text = pd.array(["visit2", None, "mri", "visit1", "mri", "visit2"], dtype="str")
-    codes, labels = sorted_codes(text)
-    assert list(labels) == ["mri", "visit1", "visit2"]
-    assert codes.tolist() == [2, -1, 0, 1, 0, 2]
-    assert codes.dtype == np.int32
-    # Categories in file order (as Parquet's dictionary gives them): the same codes and labels.
-    categorical = pd.Categorical(text, categories=["visit2", "mri", "visit1"])
-    codes, labels = sorted_codes(categorical)
-    assert list(labels) == ["mri", "visit1", "visit2"] and labels.dtype == "str"
-    assert codes.tolist() == [2, -1, 0, 1, 0, 2]
-    # A category no row has stays a label (codes still order like the text).
-    codes, labels = sorted_codes(pd.Categorical(["b", "d"], categories=["d", "c", "b"]))
-    assert list(labels) == ["b", "c", "d"] and codes.tolist() == [0, 2]
-
-
-# --- The integer-coded machinery behind the tables (same results as the text-based merges) ---
+# --- Small tables whose every row is known: the steps behind the metrics tables ---
 
 
 def pivot_wide(measurements: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
@@ -242,6 +220,7 @@ def small_tables() -> dict[str, pd.DataFrame]:
     ).astype("str")
     m = m.assign(
         qualifier=pd.Series([None] * len(m), dtype="str"),
+        qualifier_means=pd.Series([None] * len(m), dtype="str"),
         value_num=m["value"].astype("float64"),
         decimals=m["value"].str.partition(".")[2].str.len().astype("int64"),
     )
@@ -256,53 +235,44 @@ def small_tables() -> dict[str, pd.DataFrame]:
     return {"measurements": m, "timepoints": timepoints, "table_layout": layout}
 
 
-def test_rows_are_coded_in_text_order_with_ranks_in_time():
+def test_timepoints_rank_by_date_within_each_case_file_order_breaking_ties():
+    t = pd.DataFrame(
+        {
+            "case_id": ["B", "A", "A", "A", "A"],
+            "timepoint": ["only", "late", "undated", "first", "same_month"],
+            "date": ["2021", "2021-06", None, "2020-01", "2020-01"],
+        }
+    ).astype("str")
+    order = timepoint_order(t)
+    assert list(zip(order["case_id"], order["timepoint"], order["rank"], strict=True)) == [
+        ("A", "first", 0),
+        ("A", "same_month", 1),  # same month as 'first': file order
+        ("A", "late", 2),
+        ("A", "undated", 3),  # no date: last
+        ("B", "only", 0),
+    ]
+    assert list(order["start_month"][:3]) == [2020 * 12, 2020 * 12, 2021 * 12 + 5]
+    assert order["end_month"].iloc[4] - order["start_month"].iloc[4] == 12  # a year: 12 months
+
+
+def test_measurements_in_time_have_rank_date_and_keys_in_text_order():
     t = small_tables()
-    keyed = key_rows(t["measurements"], [*EXAMINATION, "parameter"], timepoints=t["timepoints"])
-    assert list(keyed.labels["case_id"]) == ["A", "B"]
-    assert list(keyed.codes["case_id"][:2]) == [1, 1]
-    assert keyed.codes["method"][0] == -1  # no method: missing, sorts first
+    m = measurements_in_time(t)
+    assert list(m["case_id"].cat.categories) == ["A", "B"]
+    assert list(m["case_id"][:2]) == ["B", "B"]  # rows stay in table order
     # 'early' (2020-01) comes before 'late' (2021-06); 'lost' is not in timepoints.csv.
-    assert list(keyed.codes["rank"][:5]) == [1, 0, 0, 1, -1]
-    assert list(keyed.text("date")[:5].astype("str").fillna("?")) == [
+    assert list(m["rank"][:5]) == [1, 0, 0, 1, -1]
+    assert list(m["date"][:5].astype("str").fillna("?")) == [
         "2021-06",
         "2020-01",
         "2020-01",
         "2021-06",
         "?",
     ]
-    order = keyed.order(["case_id", "rank", "method", "parameter"])
-    assert list(keyed.rows[order]) == [9, 8, 6, 5, 10, 7, 4, 2, 1, 3, 0]
-
-
-def test_keys_keep_their_order_beyond_64_bits():
-    rng = np.random.default_rng(1)
-    codes = {c: rng.integers(-1, 10**6, 500).astype(np.int32) for c in "abcd"}
-    labels = {c: pd.RangeIndex(10**6) for c in "abcd"}  # (10**6 + 1) ** 4 > 2 ** 63
-    keyed = KeyedRows(pd.DataFrame(), np.arange(500), codes, labels)
-    expected = np.lexsort([codes[c] for c in "dcba"])
-    assert (keyed.order(list("abcd")) == expected).all()
-
-
-def test_pairs_are_found_by_grid_and_by_hash_alike():
-    table = (np.array([0, 0, 1, 2, -1]), np.array([0, 1, 1, 0, 0]))
-    query = (np.array([1, 0, 2, 2, -1, 0]), np.array([1, 1, 0, 1, 0, 0]))
-    expected = [2, 1, 3, -1, -1, 0]
-    assert list(_lookup_pairs((table[0], query[0]), (table[1], query[1]))) == expected
-    big = 10**7  # too many combinations for a grid
-    assert list(_lookup_pairs((table[0], query[0]), (table[1] * big, query[1] * big))) == expected
-
-
-def test_groups_runs_and_ranks_of_integer_keys():
-    group, first = _groups(np.array([7, 3, 7, 5, 3]))
-    assert list(group) == [2, 0, 2, 1, 0] and list(first) == [1, 3, 0]
-    assert list(_rank_in_group(np.array([1, 1, 2, 2, 2, 5]))) == [0, 1, 0, 1, 2, 0]
-
-
-def test_text_joined_with_a_slash_where_a_second_row_exists():
-    text = pd.Series(["120", "80", "61"], dtype="str")
-    joined = _joined_text(text, np.array([0, 2, 0]), np.array([1, -1, 2]))
-    assert list(joined) == ["120/80", "61", "120/61"]
+    # Categories in file order (as Parquet's dictionary gives them) come out in text order.
+    modality = pd.Categorical(t["measurements"]["modality"], categories=["mri", "echo", "clinical"])
+    m = measurements_in_time({**t, "measurements": t["measurements"].assign(modality=modality)})
+    assert list(m["modality"].cat.categories) == ["clinical", "echo", "mri"]
 
 
 def test_change_from_baseline_follows_dates_not_names():
@@ -366,15 +336,6 @@ def test_classifications_and_remodelling_of_small_tables(thresholds):
     assert list(r["lvef_rise"]) == [13.0, 15.0, 20.0]
     assert list(r["lv_esv_fall_percent"].fillna(-1)) == [-1, -1, 19.5]
     assert list(r["reverse_remodelling"].astype("object").fillna("?")) == ["?", "?", True]
-
-
-def test_text_joined_with_a_slash_from_coded_text_alike():
-    """Coded (categorical) text, as derive_metrics.py reads it, joins as plain text does."""
-    text = pd.Series(pd.Categorical(["120", "80", "61", "80"], categories=["80", "61", "120", "9"]))
-    joined = _joined_text(text, np.array([0, 2, 0, 3, 0]), np.array([1, -1, 2, 1, 1]))
-    assert list(joined) == ["120/80", "61", "120/61", "80/80", "120/80"]
-    assert isinstance(joined.dtype, pd.CategoricalDtype)
-    assert list(joined.cat.categories) == ["120/80", "61", "120/61", "80/80"]  # each pair once
 
 
 def test_metrics_text_stays_coded_and_writes_as_text(tables, thresholds):

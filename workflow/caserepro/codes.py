@@ -1,8 +1,9 @@
 """Keys of several columns as one integer per row, for grouping, joining and sorting on codes.
 
-The validation, the derivation and the audit turn text key columns (case, timepoint, parameter,
-...) into integer codes once, then combine the codes of several columns into one key with
-`combined_key`, instead of merging and sorting on text.
+The validation and the audit turn text key columns (case, timepoint, parameter, ...) into
+integer codes once, then combine the codes of several columns into one key with
+`combined_key`, instead of merging and sorting on text. (The derivation, `caserepro.metrics`,
+groups and sorts categorical columns with pandas itself.)
 """
 
 from __future__ import annotations
@@ -61,23 +62,3 @@ def row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
         codes, values = distinct(frame[column])
         parts.append((codes, len(values)))
     return combined_key(parts)
-
-
-def values_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """`values` at `positions` (any shape) as floats, NaN where a position is -1 (absent)."""
-    out = np.full(positions.shape, np.nan)
-    present = positions >= 0
-    out[present] = values[positions[present]]
-    return out
-
-
-def run_firsts(sorted_keys: np.ndarray) -> np.ndarray:
-    """True at the first entry of each run of equal values (an entry unlike the one before it)."""
-    first = np.ones(len(sorted_keys), dtype=bool)
-    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    return first
-
-
-def run_starts(first: np.ndarray) -> np.ndarray:
-    """For each entry, the position of the first entry of its run (`first`: as `run_firsts`)."""
-    return np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
