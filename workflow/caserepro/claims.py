@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from caserepro import bands as bd
 from caserepro.formatting import detail_numbers
+from caserepro.formula_checks import glue
 from caserepro.intervals import Interval, month_span, printed, printed_decimals
 from caserepro.metrics import timepoint_order
 from caserepro.verdicts import (
@@ -130,7 +131,7 @@ def span_text(lo: pd.Series | np.ndarray, hi: pd.Series | np.ndarray) -> pd.Seri
     """'[lo, hi]'; the value alone where both ends print alike; '< hi' or '> lo' where one end
     is missing; '' where both are."""
     low, high = g_text(lo), g_text(hi)
-    text = low.where(low == high, "[" + low + ", " + high + "]")
+    text = low.where(low == high, glue("[", low, ", ", high, "]"))
     text = text.mask((low == "") & (high != ""), "< " + high)
     return text.mask((high == "") & (low != ""), "> " + low)
 
@@ -183,7 +184,7 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     rounding interval (lo, hi) and table row (`row`); key columns categorical (joins compare
     codes), the other texts `str`."""
     m = tables["measurements"]
-    wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
+    wanted = {*claims["parameter"].dropna().unique(), *bd.BSA_PARAMETERS}  # not row by row
     keep = m["parameter"].isin(wanted).to_numpy()
     needed = [*KEYS, "source", "method", "value", "qualifier", "qualifier_means", "value_num"]
     needed.append("decimals")
@@ -266,14 +267,16 @@ def _range_rows(c: pd.DataFrame, grading: Grading) -> pd.DataFrame:
         expected_low=c["else_vmin"],
         expected_high=c["else_vmax"],
         reported=text,
-        detail="stated "
-        + text
-        + "; values elsewhere ("
-        + c["else_sources"].fillna("")
-        + ") span "
-        + c["else_min_text"].fillna("?")
-        + "-"
-        + c["else_max_text"].fillna("?"),
+        detail=glue(
+            "stated ",
+            text,
+            "; values elsewhere (",
+            c["else_sources"].fillna(""),
+            ") span ",
+            c["else_min_text"].fillna("?"),
+            "-",
+            c["else_max_text"].fillna("?"),
+        ),
     )
 
 
@@ -289,18 +292,18 @@ def _change_rows(c: pd.DataFrame) -> pd.DataFrame:
     )
     before = span_text(c["before_vmin"], c["before_vmax"]).where(c["before_lo"].notna(), "?")
     now = span_text(c["now_vmin"], c["now_vmax"]).where(c["now_lo"].notna(), "?")
-    detail = (
-        "from "
-        + before
-        + " at "
-        + c["from_timepoint"].fillna("")
-        + " to "
-        + now
-        + " at "
-        + c["timepoint"]
-        + ": change "
-        + span_text(change.lo, change.hi).mask(change.missing, "unknown")
-        + words(("", " (within rounding)"), (verdict == MINOR).astype(int))
+    detail = glue(
+        "from ",
+        before,
+        " at ",
+        c["from_timepoint"].fillna(""),
+        " to ",
+        now,
+        " at ",
+        c["timepoint"],
+        ": change ",
+        span_text(change.lo, change.hi).mask(change.missing, "unknown"),
+        words(("", " (within rounding)"), (verdict == MINOR).astype(int)),
     )
     return c.assign(
         verdict=verdict,
@@ -364,19 +367,19 @@ def _bound_rows(c: pd.DataFrame) -> pd.DataFrame:
     )
     verdict = np.select([inside, outside], [CONSISTENT, INCONSISTENT], MINOR)
     limit = g_text(thr).mask(within, g_text(c["thr_low"]) + "-" + g_text(c["thr_high"]))
-    detail = (
-        "values "
-        + span_text(lo, hi)
-        + " ("
-        + c["now_sources"].fillna("")
-        + "); "
-        + c["kind"]
-        + " "
-        + limit
-        + " (thresholds."
-        + c["criterion"].fillna("")
-        + ")? "
-        + words(_ANSWERS, verdict)
+    detail = glue(
+        "values ",
+        span_text(lo, hi),
+        " (",
+        c["now_sources"].fillna(""),
+        "); ",
+        c["kind"],
+        " ",
+        limit,
+        " (thresholds.",
+        c["criterion"].fillna(""),
+        ")? ",
+        words(_ANSWERS, verdict),
     )
     has = np.where(within, c["thr_low"].notna() & c["thr_high"].notna(), thr.notna())
     return c.assign(
@@ -521,34 +524,36 @@ def _band_rows(
     cite = c["group"].map({group: bd.citation(thresholds, group) for group in c["group"].unique()})
     by_sex = c["by_sex"].fillna(False).astype(bool)
     who = (" for a " + c["sex"].fillna("?")).where(by_sex, "")
-    bsa = (
-        " ("
-        + c["per_bsa"]
-        + " range x implied BSA ["
-        + detail_numbers(c["bsa_lo"].fillna(0))
-        + ", "
-        + detail_numbers(c["bsa_hi"].fillna(0))
-        + "] m²)"
+    bsa = glue(
+        " (",
+        c["per_bsa"],
+        " range x implied BSA [",
+        detail_numbers(c["bsa_lo"].fillna(0)),
+        ", ",
+        detail_numbers(c["bsa_hi"].fillna(0)),
+        "] m²)",
     ).where(c["per_bsa"].notna() & c["bsa_lo"].notna(), "")
-    band = (
-        "'"
-        + c["band"]
-        + "' of thresholds."
-        + c["group"]
-        + " ("
-        + cite
-        + ")"
-        + who
-        + ": ["
-        + detail_numbers(c["outer_low"])
-        + ", "
-        + detail_numbers(c["outer_below"])
-        + ")"
-        + bsa
-    )
     verdict = c["band_verdict"].fillna(NOT_CHECKABLE).astype("int64").to_numpy()
-    answer = words(_BAND_ANSWERS, np.minimum(verdict, 2))
-    detail = "values " + c["values_text"].fillna("") + "; " + band + "? " + answer
+    detail = glue(
+        "values ",
+        c["values_text"].fillna(""),
+        "; '",
+        c["band"],
+        "' of thresholds.",
+        c["group"],
+        " (",
+        cite,
+        ")",
+        who,
+        ": [",
+        detail_numbers(c["outer_low"]),
+        ", ",
+        detail_numbers(c["outer_below"]),
+        ")",
+        bsa,
+        "? ",
+        words(_BAND_ANSWERS, np.minimum(verdict, 2)),
+    )
     return c.assign(
         reported=c["band_reported"].where(checkable, ""),
         expected_low=c["outer_low"].where(checkable),
@@ -578,30 +583,30 @@ def duration_rows(claims: pd.DataFrame, tables: dict, thresholds: dict) -> pd.Da
     whole = d.groupby(level="case_id").agg(first=("m_lo", "min"), last=("m_hi", "max"))
     total = pd.Series((whole["last"] - whole["first"]).reindex(c["case_id"]).to_numpy())
     said = _stated_text(c)
-    detail = (
-        "from "
-        + c["from_timepoint"]
-        + " ("
-        + a["date"].fillna("?").to_numpy()
-        + ") to "
-        + c["timepoint"]
-        + " ("
-        + b["date"].fillna("?").to_numpy()
-        + "): "
-        + detail_numbers(span_lo)
-        + "-"
-        + detail_numbers(span_hi)
-        + " months; stated "
-        + said
-        + " "
-        + c["band"]
-        + " = "
-        + detail_numbers(lo)
-        + "-"
-        + detail_numbers(hi)
-        + " months as printed; the case's timepoints span at most "
-        + detail_numbers(total)
-        + " months"
+    detail = glue(
+        "from ",
+        c["from_timepoint"],
+        " (",
+        a["date"].fillna("?").to_numpy(),
+        ") to ",
+        c["timepoint"],
+        " (",
+        b["date"].fillna("?").to_numpy(),
+        "): ",
+        detail_numbers(span_lo),
+        "-",
+        detail_numbers(span_hi),
+        " months; stated ",
+        said,
+        " ",
+        c["band"],
+        " = ",
+        detail_numbers(lo),
+        "-",
+        detail_numbers(hi),
+        " months as printed; the case's timepoints span at most ",
+        detail_numbers(total),
+        " months",
     )
     return c.assign(
         check="claim_duration",
@@ -635,7 +640,7 @@ def _output(rows: pd.DataFrame) -> pd.DataFrame:
     """The audit's columns: detail after '[claim_id] statement: ', verdicts as words."""
     shown = ["check", "case_id", "parameter", "timepoint", "source", "reported", "against"]
     out = rows[shown].astype("str").reset_index(drop=True)
-    detail = "[" + rows["claim_id"] + "] " + rows["statement"] + ": " + rows["detail"].astype("str")
+    detail = glue("[", rows["claim_id"], "] ", rows["statement"], ": ", rows["detail"])
     return out.assign(
         expected_low=np.round(rows["expected_low"].to_numpy(dtype=np.float64), ROUND),
         expected_high=np.round(rows["expected_high"].to_numpy(dtype=np.float64), ROUND),
