@@ -193,7 +193,7 @@ def graded(rows: pd.DataFrame, check: str, grading: Grading) -> pd.DataFrame:
         check=check,
         expected_low=np.round(rows["exp_lo"].to_numpy(float), ROUND),
         expected_high=np.round(rows["exp_hi"].to_numpy(float), ROUND),
-        verdict=np.asarray(VERDICTS, dtype=object)[verdict],
+        verdict=pd.Series(pd.array(list(VERDICTS), dtype="str").take(verdict), index=rows.index),
         detail=detail,
         method=rows["method"].replace("", np.nan),
     )

@@ -211,7 +211,7 @@ def _rows(columns: dict[str, object], n: int) -> pd.DataFrame:
         if name.startswith("expected"):
             out[name] = np.round(np.asarray(value, dtype="float64"), 4)
         elif isinstance(value, str) or (np.ndim(value) == 0):
-            out[name] = pd.Series(np.full(n, value, dtype=object), dtype="str")
+            out[name] = pd.Series([value], dtype="str").repeat(n).reset_index(drop=True)
         else:
             out[name] = texts(pd.Series(value) if not isinstance(value, pd.Series) else value)
     frame = pd.DataFrame(out)
