@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import bands as bd
+from caserepro.codes import combined_key
 from caserepro.formatting import detail_numbers
 from caserepro.formula_checks import glue
 from caserepro.intervals import Interval, month_span, printed, printed_decimals
@@ -202,8 +203,19 @@ def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> 
     """Every pair of a row and a value printed at its KEYS (an inner merge; the rows' keys are
     read as the values' categories, so the join compares codes), with the values' `columns`."""
     keys = {k: rows[k].astype(values[k].dtype) for k in KEYS}
-    found = rows.assign(**keys).merge(values[[*KEYS, *columns]], on=KEYS, suffixes=("_claim", ""))
-    return found.drop(columns=KEYS)
+    n = len(rows)
+    key = _place_key([keys, values], values)  # one integer per place: a join on one column
+    right = values[columns].assign(place=key[n:])
+    found = rows.assign(place=key[:n]).merge(right, on="place", suffixes=("_claim", ""))
+    return found.drop(columns=[*KEYS, "place"])
+
+
+def _place_key(parts: list, like: pd.DataFrame) -> np.ndarray:
+    """One int64 per row of the parts end to end (their KEYS categorical, with `like`'s
+    categories), equal exactly where every key is (missing equals missing, as merge has it)."""
+    codes = [np.concatenate([part[k].cat.codes.to_numpy() for part in parts]) for k in KEYS]
+    sizes = [len(like[k].cat.categories) for k in KEYS]
+    return combined_key(list(zip(codes, sizes, strict=True)))
 
 
 def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
