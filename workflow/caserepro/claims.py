@@ -98,7 +98,7 @@ def g_text(values: pd.Series | np.ndarray) -> pd.Series:
     rounded = np.round(np.asarray(values, dtype=np.float64), ROUND)
     codes, distinct = pd.factorize(rounded.view(np.int64))
     words = [f"{v:g}" if v == v else "" for v in distinct.view(np.float64).tolist()]
-    return pd.Series(np.array(words, dtype=object)[codes], dtype="str")
+    return pd.Series(pd.array(words, dtype="str").take(codes))
 
 
 def words(texts: tuple[str, ...] | np.ndarray, codes: np.ndarray) -> pd.Series:

@@ -35,8 +35,8 @@ def numbers(values: pd.Series) -> pd.Series:
     """Numbers for a detail text: up to four decimals, as `:g` writes them; '' where missing."""
     rounded = pd.Series(np.round(values.to_numpy(dtype=np.float64), ROUND), index=values.index)
     codes, distinct = pd.factorize(rounded)
-    words = np.array([f"{v:g}" for v in distinct] + [""], dtype=object)
-    return pd.Series(words[codes], index=values.index, dtype="str")
+    words = pd.array([f"{v:g}" for v in distinct] + [""], dtype="str")  # code -1: the last, ''
+    return pd.Series(words.take(codes), index=values.index)
 
 
 def intervals(lo: pd.Series, hi: pd.Series) -> pd.Series:
