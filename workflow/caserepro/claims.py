@@ -201,8 +201,14 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
 
 def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Every pair of a row and a value printed at its KEYS (an inner merge; the rows' keys are
-    read as the values' categories, so the join compares codes), with the values' `columns`."""
+    read as the values' categories, so the join compares codes), with the values' `columns`.
+    Values with text keys (the synthetic generator's) are merged on the texts."""
     keys = {k: rows[k].astype(values[k].dtype) for k in KEYS}
+    if not all(isinstance(values[k].dtype, pd.CategoricalDtype) for k in KEYS):
+        found = rows.assign(**keys).merge(
+            values[[*KEYS, *columns]], on=KEYS, suffixes=("_claim", "")
+        )
+        return found.drop(columns=KEYS)
     n = len(rows)
     key = _place_key([keys, values], values)  # one integer per place: a join on one column
     right = values[columns].assign(place=key[n:])
