@@ -155,6 +155,19 @@ def test_the_audit_written_check_by_check_is_the_whole_table(tables, config, tmp
     assert counts.sum() == len(report.checks) > counts["consistent"] > 0
 
 
+def test_the_rows_kept_for_the_summary_are_the_flagged_rows_and_three_columns(checks):
+    """`_for_summary` (a take) keeps what the plain `where` would: check, verdict and case on
+    every row, the other columns only where the verdict is not consistent."""
+    from caserepro.audit import _for_summary
+
+    flagged = checks["verdict"] != "consistent"
+    kept = ("check", "verdict", "case_id")
+    plain = checks.assign(**{c: checks[c].where(flagged) for c in COLUMNS if c not in kept})
+    fast = _for_summary(checks)
+    pd.testing.assert_frame_equal(fast, plain)
+    assert fast["detail"].notna().sum() == flagged.sum() > 0
+
+
 def test_audit_is_deterministic(tables, config):
     assert run_audit(tables, config).to_csv() == run_audit(tables, config).to_csv()
 

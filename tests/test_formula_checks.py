@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from caserepro.formula_checks import glue, intervals, numbers, shown
 
 
@@ -23,6 +24,21 @@ def test_glue_joins_texts_and_columns_row_by_row_and_keeps_a_missing_part_missin
     text = glue("lv_edv 210 (", method, ")")
     assert text.tolist()[:2] == ["lv_edv 210 (teichholz)", "lv_edv 210 (simpson)"]
     assert pd.isna(text.iloc[2])
+
+
+def test_glue_is_the_chain_of_plus_on_columns_and_arrays_of_one_index():
+    """The one-pass join equals `+` step by step (its reference), arrays read row by row; columns
+    on different indexes are refused, as `+` would align them."""
+    index = pd.Index([7, 3, 5])
+    parameter = pd.Series(["lvef", None, "lv_edv"], index=index, dtype="str")
+    verdict = np.where([True, False, True], "they meet", "they miss")
+    numbers_ = pd.Series([12.0, 3.5, np.nan], index=index)
+    plain = "printed " + parameter + " " + numbers(numbers_) + ": " + verdict
+    fast = glue("printed ", parameter, " ", numbers(numbers_), ": ", verdict)
+    pd.testing.assert_series_equal(fast, plain)
+    assert fast.tolist()[0] == "printed lvef 12: they meet"
+    with pytest.raises(ValueError, match="different indexes"):
+        glue(parameter, parameter.reset_index(drop=True))
 
 
 def test_shown_puts_the_qualifier_before_the_value_as_the_paper_prints_it():

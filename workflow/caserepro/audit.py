@@ -280,5 +280,7 @@ def _for_summary(part: pd.DataFrame) -> pd.DataFrame:
     """A part's rows as `summary_markdown` reads them: check, verdict and case on every row, the
     other columns only on the rows not consistent (it reads no more; missing elsewhere)."""
     flagged = part["verdict"].to_numpy() != "consistent"
+    rows = np.where(flagged, np.arange(len(part)), -1)  # -1: missing (a take, not a `where`)
     kept = ("check", "verdict", "case_id")
-    return part.assign(**{c: part[c].where(flagged) for c in COLUMNS if c not in kept})
+    taken = {c: part[c].array.take(rows, allow_fill=True) for c in COLUMNS if c not in kept}
+    return part.assign(**{c: pd.Series(values, index=part.index) for c, values in taken.items()})

@@ -24,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import bands as bd
+from caserepro.codes import combined_key
 from caserepro.formatting import detail_numbers
+from caserepro.formula_checks import glue
 from caserepro.intervals import Interval, month_span, printed, printed_decimals
 from caserepro.metrics import timepoint_order
 from caserepro.tables import qualifier_prefixes
@@ -97,7 +99,7 @@ def g_text(values: pd.Series | np.ndarray) -> pd.Series:
     rounded = np.round(np.asarray(values, dtype=np.float64), ROUND)
     codes, distinct = pd.factorize(rounded.view(np.int64))
     words = [f"{v:g}" if v == v else "" for v in distinct.view(np.float64).tolist()]
-    return pd.Series(np.array(words, dtype=object)[codes], dtype="str")
+    return pd.Series(pd.array(words, dtype="str").take(codes))
 
 
 def words(texts: tuple[str, ...] | np.ndarray, codes: np.ndarray) -> pd.Series:
@@ -131,7 +133,7 @@ def span_text(lo: pd.Series | np.ndarray, hi: pd.Series | np.ndarray) -> pd.Seri
     """'[lo, hi]'; the value alone where both ends print alike; '< hi' or '> lo' where one end
     is missing; '' where both are."""
     low, high = g_text(lo), g_text(hi)
-    text = low.where(low == high, "[" + low + ", " + high + "]")
+    text = low.where(low == high, glue("[", low, ", ", high, "]"))
     text = text.mask((low == "") & (high != ""), "< " + high)
     return text.mask((high == "") & (low != ""), "> " + low)
 
@@ -193,7 +195,7 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     qualifier included (`printed`: '< 1.0', '48.50'); key columns categorical (joins compare
     codes), the other texts `str`."""
     m = tables["measurements"]
-    wanted = {*claims["parameter"].dropna(), *bd.BSA_PARAMETERS}
+    wanted = {*claims["parameter"].dropna().unique(), *bd.BSA_PARAMETERS}  # not row by row
     keep = m["parameter"].isin(wanted).to_numpy()
     needed = [*KEYS, "source", "method", "value", "qualifier", "qualifier_means", "value_num"]
     needed += ["decimals", *(["scale"] if "scale" in m.columns else [])]
@@ -210,10 +212,27 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
 
 def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Every pair of a row and a value printed at its KEYS (an inner merge; the rows' keys are
-    read as the values' categories, so the join compares codes), with the values' `columns`."""
+    read as the values' categories, so the join compares codes), with the values' `columns`.
+    Values with text keys (the synthetic generator's) are merged on the texts."""
     keys = {k: rows[k].astype(values[k].dtype) for k in KEYS}
-    found = rows.assign(**keys).merge(values[[*KEYS, *columns]], on=KEYS, suffixes=("_claim", ""))
-    return found.drop(columns=KEYS)
+    if not all(isinstance(values[k].dtype, pd.CategoricalDtype) for k in KEYS):
+        found = rows.assign(**keys).merge(
+            values[[*KEYS, *columns]], on=KEYS, suffixes=("_claim", "")
+        )
+        return found.drop(columns=KEYS)
+    n = len(rows)
+    key = _place_key([keys, values], values)  # one integer per place: a join on one column
+    right = values[columns].assign(place=key[n:])
+    found = rows.assign(place=key[:n]).merge(right, on="place", suffixes=("_claim", ""))
+    return found.drop(columns=[*KEYS, "place"])
+
+
+def _place_key(parts: list, like: pd.DataFrame) -> np.ndarray:
+    """One int64 per row of the parts end to end (their KEYS categorical, with `like`'s
+    categories), equal exactly where every key is (missing equals missing, as merge has it)."""
+    codes = [np.concatenate([part[k].cat.codes.to_numpy() for part in parts]) for k in KEYS]
+    sizes = [len(like[k].cat.categories) for k in KEYS]
+    return combined_key(list(zip(codes, sizes, strict=True)))
 
 
 def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
@@ -277,14 +296,16 @@ def _range_rows(c: pd.DataFrame, grading: Grading) -> pd.DataFrame:
         expected_low=c["else_vmin"],
         expected_high=c["else_vmax"],
         reported=text,
-        detail="stated "
-        + text
-        + "; values elsewhere ("
-        + c["else_sources"].fillna("")
-        + ") span "
-        + c["else_min_text"].fillna("?")
-        + "-"
-        + c["else_max_text"].fillna("?"),
+        detail=glue(
+            "stated ",
+            text,
+            "; values elsewhere (",
+            c["else_sources"].fillna(""),
+            ") span ",
+            c["else_min_text"].fillna("?"),
+            "-",
+            c["else_max_text"].fillna("?"),
+        ),
     )
 
 
@@ -300,18 +321,18 @@ def _change_rows(c: pd.DataFrame) -> pd.DataFrame:
     )
     before = printed_span(c, "before_").where(c["before_lo"].notna(), "?")
     now = printed_span(c, "now_").where(c["now_lo"].notna(), "?")
-    detail = (
-        "from "
-        + before
-        + " at "
-        + c["from_timepoint"].fillna("")
-        + " to "
-        + now
-        + " at "
-        + c["timepoint"]
-        + ": change "
-        + span_text(change.lo, change.hi).mask(change.missing, "unknown")
-        + words(("", " (within rounding)"), (verdict == MINOR).astype(int))
+    detail = glue(
+        "from ",
+        before,
+        " at ",
+        c["from_timepoint"].fillna(""),
+        " to ",
+        now,
+        " at ",
+        c["timepoint"],
+        ": change ",
+        span_text(change.lo, change.hi).mask(change.missing, "unknown"),
+        words(("", " (within rounding)"), (verdict == MINOR).astype(int)),
     )
     return c.assign(
         verdict=verdict,
@@ -375,19 +396,19 @@ def _bound_rows(c: pd.DataFrame) -> pd.DataFrame:
     )
     verdict = np.select([inside, outside], [CONSISTENT, INCONSISTENT], MINOR)
     limit = g_text(thr).mask(within, g_text(c["thr_low"]) + "-" + g_text(c["thr_high"]))
-    detail = (
-        "values "
-        + span_text(lo, hi)
-        + " ("
-        + c["now_sources"].fillna("")
-        + "); "
-        + c["kind"]
-        + " "
-        + limit
-        + " (thresholds."
-        + c["criterion"].fillna("")
-        + ")? "
-        + words(_ANSWERS, verdict)
+    detail = glue(
+        "values ",
+        span_text(lo, hi),
+        " (",
+        c["now_sources"].fillna(""),
+        "); ",
+        c["kind"],
+        " ",
+        limit,
+        " (thresholds.",
+        c["criterion"].fillna(""),
+        ")? ",
+        words(_ANSWERS, verdict),
     )
     has = np.where(within, c["thr_low"].notna() & c["thr_high"].notna(), thr.notna())
     return c.assign(
@@ -532,34 +553,36 @@ def _band_rows(
     cite = c["group"].map({group: bd.citation(thresholds, group) for group in c["group"].unique()})
     by_sex = c["by_sex"].fillna(False).astype(bool)
     who = (" for a " + c["sex"].fillna("?")).where(by_sex, "")
-    bsa = (
-        " ("
-        + c["per_bsa"]
-        + " range x implied BSA ["
-        + detail_numbers(c["bsa_lo"].fillna(0))
-        + ", "
-        + detail_numbers(c["bsa_hi"].fillna(0))
-        + "] m²)"
+    bsa = glue(
+        " (",
+        c["per_bsa"],
+        " range x implied BSA [",
+        detail_numbers(c["bsa_lo"].fillna(0)),
+        ", ",
+        detail_numbers(c["bsa_hi"].fillna(0)),
+        "] m²)",
     ).where(c["per_bsa"].notna() & c["bsa_lo"].notna(), "")
-    band = (
-        "'"
-        + c["band"]
-        + "' of thresholds."
-        + c["group"]
-        + " ("
-        + cite
-        + ")"
-        + who
-        + ": ["
-        + detail_numbers(c["outer_low"])
-        + ", "
-        + detail_numbers(c["outer_below"])
-        + ")"
-        + bsa
-    )
     verdict = c["band_verdict"].fillna(NOT_CHECKABLE).astype("int64").to_numpy()
-    answer = words(_BAND_ANSWERS, np.minimum(verdict, 2))
-    detail = "values " + c["values_text"].fillna("") + "; " + band + "? " + answer
+    detail = glue(
+        "values ",
+        c["values_text"].fillna(""),
+        "; '",
+        c["band"],
+        "' of thresholds.",
+        c["group"],
+        " (",
+        cite,
+        ")",
+        who,
+        ": [",
+        detail_numbers(c["outer_low"]),
+        ", ",
+        detail_numbers(c["outer_below"]),
+        ")",
+        bsa,
+        "? ",
+        words(_BAND_ANSWERS, np.minimum(verdict, 2)),
+    )
     return c.assign(
         reported=c["band_reported"].where(checkable, ""),
         expected_low=c["outer_low"].where(checkable),
@@ -589,30 +612,30 @@ def duration_rows(claims: pd.DataFrame, tables: dict, thresholds: dict) -> pd.Da
     whole = d.groupby(level="case_id").agg(first=("m_lo", "min"), last=("m_hi", "max"))
     total = pd.Series((whole["last"] - whole["first"]).reindex(c["case_id"]).to_numpy())
     said = _stated_text(c)
-    detail = (
-        "from "
-        + c["from_timepoint"]
-        + " ("
-        + a["date"].fillna("?").to_numpy()
-        + ") to "
-        + c["timepoint"]
-        + " ("
-        + b["date"].fillna("?").to_numpy()
-        + "): "
-        + detail_numbers(span_lo)
-        + "-"
-        + detail_numbers(span_hi)
-        + " months; stated "
-        + said
-        + " "
-        + c["band"]
-        + " = "
-        + detail_numbers(lo)
-        + "-"
-        + detail_numbers(hi)
-        + " months as printed; the case's timepoints span at most "
-        + detail_numbers(total)
-        + " months"
+    detail = glue(
+        "from ",
+        c["from_timepoint"],
+        " (",
+        a["date"].fillna("?").to_numpy(),
+        ") to ",
+        c["timepoint"],
+        " (",
+        b["date"].fillna("?").to_numpy(),
+        "): ",
+        detail_numbers(span_lo),
+        "-",
+        detail_numbers(span_hi),
+        " months; stated ",
+        said,
+        " ",
+        c["band"],
+        " = ",
+        detail_numbers(lo),
+        "-",
+        detail_numbers(hi),
+        " months as printed; the case's timepoints span at most ",
+        detail_numbers(total),
+        " months",
     )
     return c.assign(
         check="claim_duration",
@@ -646,7 +669,7 @@ def _output(rows: pd.DataFrame) -> pd.DataFrame:
     """The audit's columns: detail after '[claim_id] statement: ', verdicts as words."""
     shown = ["check", "case_id", "parameter", "timepoint", "source", "reported", "against"]
     out = rows[shown].astype("str").reset_index(drop=True)
-    detail = "[" + rows["claim_id"] + "] " + rows["statement"] + ": " + rows["detail"].astype("str")
+    detail = glue("[", rows["claim_id"], "] ", rows["statement"], ": ", rows["detail"])
     return out.assign(
         expected_low=np.round(rows["expected_low"].to_numpy(dtype=np.float64), ROUND),
         expected_high=np.round(rows["expected_high"].to_numpy(dtype=np.float64), ROUND),

@@ -29,5 +29,5 @@ def detail_numbers(values: pd.Series) -> pd.Series:
     each distinct number is formatted once."""
     codes, distinct = pd.factorize(np.round(np.asarray(values, dtype="float64"), 4))
     words = [f"{v:.4f}".rstrip("0").rstrip(".") if np.isfinite(v) else str(v) for v in distinct]
-    texts = pd.Series([*words, "nan"], dtype="str")
-    return pd.Series(texts.take(codes).to_numpy(), index=values.index, dtype="str")
+    texts = pd.array([*words, "nan"], dtype="str")  # code -1 (missing): the last, 'nan'
+    return pd.Series(texts.take(codes), index=values.index)

@@ -35,8 +35,8 @@ def numbers(values: pd.Series) -> pd.Series:
     """Numbers for a detail text: up to four decimals, as `:g` writes them; '' where missing."""
     rounded = pd.Series(np.round(values.to_numpy(dtype=np.float64), ROUND), index=values.index)
     codes, distinct = pd.factorize(rounded)
-    words = np.array([f"{v:g}" for v in distinct] + [""], dtype=object)
-    return pd.Series(words[codes], index=values.index, dtype="str")
+    words = pd.array([f"{v:g}" for v in distinct] + [""], dtype="str")  # code -1: the last, ''
+    return pd.Series(words.take(codes), index=values.index)
 
 
 def intervals(lo: pd.Series, hi: pd.Series) -> pd.Series:
@@ -52,18 +52,25 @@ def intervals(lo: pd.Series, hi: pd.Series) -> pd.Series:
     return pd.Series(text.array.take(pair), index=lo.index)
 
 
-def glue(*parts: pd.Series | str) -> pd.Series:
-    """Texts and columns joined row by row, in one pass (a chain of `+` copies every row's text
-    once per step); a missing part makes the row missing, as `+` does."""
-    index = next(p.index for p in parts if isinstance(p, pd.Series))
-    words = [
-        pa.scalar(p, pa.large_string())
-        if isinstance(p, str)
-        else pa.array(p.astype("str").array).cast(pa.large_string())
-        for p in parts
-    ]
-    text = pc.binary_join_element_wise(*words, pa.scalar("", pa.large_string()))
+def glue(*parts: pd.Series | np.ndarray | str) -> pd.Series:
+    """Texts and columns (Series, or arrays read row by row) joined row by row, in one pass (a
+    chain of `+` copies every row's text once per step); a missing part makes the row missing,
+    as `+` does. The Series must share one index (`+` would align them on it)."""
+    series = [p for p in parts if isinstance(p, pd.Series)]
+    index = series[0].index if series else None
+    if any(not p.index.equals(index) for p in series[1:]):
+        raise ValueError("glue: the columns have different indexes")
+    text = pc.binary_join_element_wise(*map(_arrow_text, parts), pa.scalar("", pa.large_string()))
     return pd.Series(pd.array(text, dtype="str"), index=index)
+
+
+def _arrow_text(part: pd.Series | np.ndarray | str) -> pa.Array | pa.Scalar:
+    """A text, or a column of texts, as Arrow (large) strings; NaN and None missing."""
+    if isinstance(part, str):
+        return pa.scalar(part, pa.large_string())
+    if isinstance(part, pd.Series):
+        return pa.array(part.astype("str").array).cast(pa.large_string())
+    return pa.array(np.asarray(part), pa.large_string(), from_pandas=True)
 
 
 # --- examinations: the values printed together at one place ----------------------------------
@@ -186,7 +193,7 @@ def graded(rows: pd.DataFrame, check: str, grading: Grading) -> pd.DataFrame:
         check=check,
         expected_low=np.round(rows["exp_lo"].to_numpy(float), ROUND),
         expected_high=np.round(rows["exp_hi"].to_numpy(float), ROUND),
-        verdict=np.asarray(VERDICTS, dtype=object)[verdict],
+        verdict=pd.Series(pd.array(list(VERDICTS), dtype="str").take(verdict), index=rows.index),
         detail=detail,
         method=rows["method"].replace("", np.nan),
     )

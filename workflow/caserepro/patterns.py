@@ -23,6 +23,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from caserepro.formatting import detail_numbers
+from caserepro.formula_checks import glue
 from caserepro.intervals import LOWER_BOUNDS, UPPER_BOUNDS, Interval, month_span, printed
 from caserepro.verdicts import COLUMNS
 
@@ -198,7 +199,7 @@ def texts(column: pd.Series) -> pd.Series:
 
 def _suffix(words: pd.Series, before: str, after: str = "") -> pd.Series:
     """before + word + after where the word is not empty, else '' (a method after a modality)."""
-    return words.where(words == "", before + words + after)
+    return words.where(words == "", glue(before, words, after))
 
 
 def _rows(columns: dict[str, object], n: int) -> pd.DataFrame:
@@ -210,7 +211,7 @@ def _rows(columns: dict[str, object], n: int) -> pd.DataFrame:
         if name.startswith("expected"):
             out[name] = np.round(np.asarray(value, dtype="float64"), 4)
         elif isinstance(value, str) or (np.ndim(value) == 0):
-            out[name] = pd.Series(np.full(n, value, dtype=object), dtype="str")
+            out[name] = pd.Series([value], dtype="str").repeat(n).reset_index(drop=True)
         else:
             out[name] = texts(pd.Series(value) if not isinstance(value, pd.Series) else value)
     frame = pd.DataFrame(out)
@@ -329,31 +330,40 @@ def repeated_value_set(
     v = pairs.assign(n_equal=n_equal).drop_duplicates("visit").set_index("visit").sort_index()
     listed = pairs[equal].sort_values("exam_a", kind="stable")
     same = joined(
-        listed["visit"], texts(listed["parameter"]) + " " + texts(listed["shown_b"]), ", "
+        listed["visit"], glue(texts(listed["parameter"]), " ", texts(listed["shown_b"])), ", "
     )
-    where = (
-        texts(v["modality_a"])
-        + _suffix(texts(v["method_a"]), ", ")
-        + ") at "
-        + texts(v["timepoint_a"])
-        + " ("
-        + texts(v["date_a"])
-        + ") and "
-        + texts(v["timepoint_b"])
-        + " ("
-        + texts(v["date_b"])
-        + "), "
-        + detail_numbers(v["apart"]).to_numpy()
-        + "+ months apart: "
-        + v["n_equal"].astype("int64").astype("str").to_numpy()
-        + " of "
-        + v["parameters"].astype("str").to_numpy()
-        + " parameters printed at both are equal"
+    where = glue(
+        texts(v["modality_a"]),
+        _suffix(texts(v["method_a"]), ", "),
+        ") at ",
+        texts(v["timepoint_a"]),
+        " (",
+        texts(v["date_a"]),
+        ") and ",
+        texts(v["timepoint_b"]),
+        " (",
+        texts(v["date_b"]),
+        "), ",
+        detail_numbers(v["apart"]).to_numpy(),
+        "+ months apart: ",
+        v["n_equal"].astype("int64").astype("str").to_numpy(),
+        " of ",
+        v["parameters"].astype("str").to_numpy(),
+        " parameters printed at both are equal",
     )  # one per visit, at its number
-    the_same = "the same " + texts(same.reindex(v.index)).fillna("") + " (" + where
-    the_same += " (possibly reused values or a mislabelled timepoint)"
-    differs = texts(pairs["parameter"]) + " (" + texts(where.take(visit))
-    differs += "; this one differs or too few are equal"
+    the_same = glue(
+        "the same ",
+        texts(same.reindex(v.index)).fillna(""),
+        " (",
+        where,
+        " (possibly reused values or a mislabelled timepoint)",
+    )
+    differs = glue(
+        texts(pairs["parameter"]),
+        " (",
+        texts(where.take(visit)),
+        "; this one differs or too few are equal",
+    )
     detail = differs.where(~found, texts(the_same.take(visit)))
     against = pairs["timepoint_a"]
     return _pattern_rows(
@@ -371,25 +381,25 @@ def same_value_across_modalities(
     modality_code = e["modality"].cat.codes.to_numpy()
     most = float(settings["same_period_months"])
     pairs = _pairs_apart(e, ["case_id", "parameter"], modality_code, 0.0, most)
-    against = (
-        texts(pairs["modality_a"])
-        + " "
-        + texts(pairs["timepoint_a"])
-        + _suffix(texts(pairs["method_a"]), " ")
+    against = glue(
+        texts(pairs["modality_a"]),
+        " ",
+        texts(pairs["timepoint_a"]),
+        _suffix(texts(pairs["method_a"]), " "),
     )
     pairs = pairs.assign(against=against)
     pairs = _in_output_order(pairs, pd.factorize(against, sort=True)[0])
     found = shares_a_value(pairs, values)
-    detail = (
-        _seen(pairs, "a", " " + texts(pairs["parameter"]))
-        + " and "
-        + _seen(pairs, "b", _suffix(texts(pairs["method_b"]), " (", ")"))
-        + ", within "
-        + detail_numbers(pairs["apart"])
-        + " months of each other: "
-        + np.where(
+    detail = glue(
+        _seen(pairs, "a", glue(" ", texts(pairs["parameter"]))),
+        " and ",
+        _seen(pairs, "b", _suffix(texts(pairs["method_b"]), " (", ")")),
+        ", within ",
+        detail_numbers(pairs["apart"]),
+        " months of each other: ",
+        np.where(
             found, "the same number (possibly one copied from the other)", "different numbers"
-        )
+        ),
     )
     return _pattern_rows(
         "same_value_across_modalities",
@@ -403,18 +413,18 @@ def same_value_across_modalities(
 
 def _seen(pairs: pd.DataFrame, side: str, after_modality: pd.Series) -> pd.Series:
     """One side of pairs as a reader sees it: 'echo lvef 35 at visit1 (2020-09; Table 1)'."""
-    return (
-        texts(pairs[f"modality_{side}"])
-        + after_modality
-        + " "
-        + texts(pairs[f"shown_{side}"])
-        + " at "
-        + texts(pairs[f"timepoint_{side}"])
-        + " ("
-        + texts(pairs[f"date_{side}"])
-        + "; "
-        + texts(pairs[f"source_{side}"])
-        + ")"
+    return glue(
+        texts(pairs[f"modality_{side}"]),
+        after_modality,
+        " ",
+        texts(pairs[f"shown_{side}"]),
+        " at ",
+        texts(pairs[f"timepoint_{side}"]),
+        " (",
+        texts(pairs[f"date_{side}"]),
+        "; ",
+        texts(pairs[f"source_{side}"]),
+        ")",
     )
 
 
@@ -493,23 +503,23 @@ def teichholz(r: pd.DataFrame) -> pd.DataFrame:
     meets = (rows["lo"] <= exp_hi) & (rows["hi"] >= exp_lo)
     unit = parameter.map(TEICHHOLZ_UNITS)
     value = texts(rows["value"])
-    detail = (
-        "printed "
-        + value
-        + unit
-        + " ("
-        + texts(rows["source"])
-        + ") against Teichholz "
-        + detail_numbers(pd.Series(exp_lo))
-        + "-"
-        + detail_numbers(pd.Series(exp_hi))
-        + unit
-        + " from the printed EDD and ESD (fractional shortening "
-        + detail_numbers(rows["fs_lo"])
-        + "-"
-        + detail_numbers(rows["fs_hi"])
-        + " %): "
-        + np.where(meets, "they meet", "they miss (a geometric model: soft)")
+    detail = glue(
+        "printed ",
+        value,
+        unit,
+        " (",
+        texts(rows["source"]),
+        ") against Teichholz ",
+        detail_numbers(pd.Series(exp_lo)),
+        "-",
+        detail_numbers(pd.Series(exp_hi)),
+        unit,
+        " from the printed EDD and ESD (fractional shortening ",
+        detail_numbers(rows["fs_lo"]),
+        "-",
+        detail_numbers(rows["fs_hi"]),
+        " %): ",
+        np.where(meets, "they meet", "they miss (a geometric model: soft)"),
     )
     return _rows(
         {
@@ -593,21 +603,21 @@ def dcm_criteria(r: pd.DataFrame, d: pd.DataFrame, tables: dict, settings: dict)
     )
     recovery = np.where(diagnostic | met, "", " (recovery, not a contradiction)")
     value, parameter = texts(rows["value"]), texts(rows["parameter"])
-    detail = (
-        "DCM criterion of the introduction "
-        + texts(rows["rule"])
-        + ": "
-        + texts(rows["modality"])
-        + _suffix(texts(rows["method"]), " (", ")")
-        + " "
-        + value
-        + " ("
-        + texts(rows["source"])
-        + ") "
-        + state
-        + ", "
-        + when
-        + recovery
+    detail = glue(
+        "DCM criterion of the introduction ",
+        texts(rows["rule"]),
+        ": ",
+        texts(rows["modality"]),
+        _suffix(texts(rows["method"]), " (", ")"),
+        " ",
+        value,
+        " (",
+        texts(rows["source"]),
+        ") ",
+        state,
+        ", ",
+        when,
+        recovery,
     )
     return _rows(
         {

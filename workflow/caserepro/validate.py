@@ -431,9 +431,10 @@ def _with_optional_columns(table: str, read: RawTable) -> RawTable:
     absent = [c for c in schemas.OPTIONAL_COLUMNS.get(table, ()) if c not in read.coded.columns]
     if not absent:
         return read
-    blank = empty_coded(absent).reindex(range(len(read.coded)))
-    blank = blank.astype(dict.fromkeys(absent, pd.CategoricalDtype(pd.Index([], dtype="str"))))
-    return RawTable(pd.concat([read.coded, blank.set_axis(read.coded.index)], axis=1))
+    blank = pd.Categorical.from_codes(
+        np.full(len(read.coded), -1), dtype=pd.CategoricalDtype(pd.Index([], dtype="str"))
+    )  # added to the table without copying its other columns (a concat would)
+    return RawTable(read.coded.assign(**dict.fromkeys(absent, blank)))
 
 
 def write_validated(
