@@ -48,7 +48,7 @@ import pandas as pd
 from caserepro import claims, formula_checks, formulas
 from caserepro.claims import CHECKS as CLAIM_CHECKS
 from caserepro.io import csv_bytes, in_order, write_csv_parts
-from caserepro.metrics import KEY_COLUMNS
+from caserepro.metrics import KEY_COLUMNS, MEASURED_COLUMNS
 from caserepro.patterns import CHECKS as PATTERN_CHECKS
 from caserepro.patterns import reviewer_parts
 from caserepro.restated import check_ages, check_repeated_values
@@ -66,15 +66,7 @@ CHECKS = (
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("expected_low", "expected_high")]
 #: The columns of the validated tables that the audit reads (the other tables it does not need).
 INPUT_COLUMNS: dict[str, list[str]] = {
-    "measurements": [
-        *KEY_COLUMNS,
-        "value",
-        "qualifier",
-        "qualifier_means",
-        "value_num",
-        "decimals",
-        "scale",
-    ],
+    "measurements": MEASURED_COLUMNS,
     "claims": [
         *("claim_id", "case_id", "source", "kind", "parameter", "modality"),
         *("from_timepoint", "timepoint", "stated_low", "stated_high", "criterion", "statement"),

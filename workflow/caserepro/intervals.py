@@ -91,13 +91,8 @@ def printed(
     only width the paper's text implies. `unit_scale` (validation's `scale`: dictionary units
     per printed unit) is given for values converted from the unit the paper prints: their last
     digit is a digit of the printed unit, so 12.2 kPa stands for [12.15, 12.25] kPa, that is
-    [91.13, 91.88] mmHg, not 91.51 ± 0.05.
+    [91.13, 91.88] mmHg, not 91.51 ± 0.05 (an offset, as °C to K has, does not change a width).
     """
-    if unit_scale is not None:
-        scale = unit_scale.astype("float64").to_numpy()
-        converted = ~np.isnan(scale) & (scale != 1.0)
-        if converted.any():
-            return _printed_converted(values, decimals, means, np.where(converted, scale, 1.0))
     values = values.astype("float64")
     if decimals.dtype.kind != "i" or not values.index.equals(decimals.index):
         decimals = decimals.astype("float64")  # (signed whole numbers stay: looked up)
@@ -109,6 +104,12 @@ def printed(
         half *= 0.5
         scale = powers_of_ten(d + 1)  # ends are snapped to one more decimal
         lo, hi = _snap(v - half, scale), _snap(v + half, scale)
+        if unit_scale is not None:  # a converted value: half a printed digit, converted
+            units = unit_scale.astype("float64").to_numpy()
+            converted = ~np.isnan(units) & (units != 1.0)
+            if converted.any():
+                lo = np.where(converted, v - half * units, lo)
+                hi = np.where(converted, v + half * units, hi)
     # A result keeps the inputs' name only where both have it (as pandas arithmetic does).
     name = values.name if values.name == decimals.name else None
     lo = pd.Series(lo, index=values.index, name=name)
@@ -138,25 +139,6 @@ def powers_of_ten(exponent: np.ndarray) -> np.ndarray:
             return _POWERS.take(exponent - _LOWEST_TABULATED)
     with np.errstate(all="ignore"):
         return 10.0 ** exponent.astype(np.float64)
-
-
-def _printed_converted(
-    values: pd.Series, decimals: pd.Series, means: pd.Series | None, scale: np.ndarray
-) -> Interval:
-    """`printed` for values of which some were converted (`scale`: 1 where not): half a unit of
-    the last printed digit, in the printed unit, times the scale (an offset, as °C to K has,
-    does not change a width)."""
-    unconverted = printed(values, decimals, means)
-    half = 0.5 * powers_of_ten(-decimals.astype("float64").to_numpy()) * scale
-    v = values.astype("float64")
-    lo = unconverted.lo.where(scale == 1.0, v - half)
-    hi = unconverted.hi.where(scale == 1.0, v + half)
-    if means is not None:  # a bound stays a bound
-        lo = lo.mask(means.isin(LOWER_BOUNDS).fillna(False).astype(bool), v)
-        lo = lo.mask(means.isin(UPPER_BOUNDS).fillna(False).astype(bool), -np.inf)
-        hi = hi.mask(means.isin(LOWER_BOUNDS).fillna(False).astype(bool), np.inf)
-        hi = hi.mask(means.isin(UPPER_BOUNDS).fillna(False).astype(bool), v)
-    return Interval(lo, hi)
 
 
 def _snap(values: np.ndarray, scale: np.ndarray) -> np.ndarray:

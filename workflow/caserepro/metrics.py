@@ -56,27 +56,23 @@ from caserepro.verdicts import ROUND
 
 #: The columns that identify one series of a parameter over time (compared with its first value).
 SERIES = ["case_id", "source", "modality", "method", "parameter"]
+#: The measurements' key columns (one value per row of validated measurements).
+KEY_COLUMNS = [*EXAMINATION, "parameter"]
+#: A printed value's columns that the derivation and the audit read: where it is printed, the
+#: text, its qualifier and what that means, the number in the dictionary's unit, its printed
+#: decimals and the unit scale (dictionary units per printed unit).
+MEASURED_COLUMNS = [
+    *KEY_COLUMNS,
+    *("value", "qualifier", "qualifier_means", "value_num", "decimals", "scale"),
+]
 #: The validated tables and columns that `derive_metrics` reads.
 INPUT_COLUMNS = {
-    "measurements": [
-        *(
-            *EXAMINATION,
-            "parameter",
-            "value",
-            "qualifier",
-            "qualifier_means",
-            "value_num",
-            "decimals",
-            "scale",
-        )
-    ],
+    "measurements": MEASURED_COLUMNS,
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
 }
-#: The measurements' key columns (one value per row of validated measurements).
-KEY_COLUMNS = [*EXAMINATION, "parameter"]
 #: The measurements' columns that `derive_metrics.py` reads as categorical: the key columns, the
 #: printed values (few distinct texts, which classifications.csv repeats) and what their
 #: qualifiers mean.
