@@ -716,6 +716,22 @@ CORPUS: list[Variant] = [
         "no cell of the row holds two values",
     ),
     _v(
+        "table row with a parameter but no source",
+        "table_layout",
+        lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "2"}, "source", ""),
+        "parameter+source+modality",
+        "a row names both parameter and source, or neither",
+    ),
+    _v(
+        "heading row (no parameter, no source) that names a modality",
+        "table_layout",
+        lambda r: set_cells(
+            r, "table_layout", {"table": "table1", "row": "2"}, {"parameter": "", "source": ""}
+        ),
+        "parameter+source+modality",
+        "a row names both parameter and source, or neither",
+    ),
+    _v(
         "table layout of an unknown case",
         "table_layout",
         lambda r: set_cell(r, "table_layout", {"table": "table1", "row": "2"}, "case_id", "X-1"),

@@ -65,10 +65,12 @@ def test_each_paper_s_tables_are_rebuilt_cell_by_cell(paper_run, expected):
 
 
 def test_the_third_paper_has_a_printed_table_to_check():
-    """kho2021's expected table is the printed table (typed from the page): 9 rows, 5 samples."""
+    """kho2021's expected table is the printed table (typed from the page): a blank corner, the
+    Normal range column, 9 rows of values and 2 heading rows, 5 samples."""
     grid = read(EXPECTED / "kho2021" / "blood_gases.csv")
-    assert len(grid) == 10 and {len(row) for row in grid} == {6}
-    assert grid[8] == ["Lactate, mmol·L−1", "4.40", "8.21", "3.90", "2.00", "2.50"]
+    assert len(grid) == 12 and {len(row) for row in grid} == {7}
+    assert grid[0][:2] == ["", "Normal range"] and grid[2] == ["PO2", *[""] * 6]
+    assert grid[10] == ["Lactate, mmol·L−1", "0.50–2.20", "4.40", "8.21", "3.90", "2.00", "2.50"]
 
 
 @pytest.mark.parametrize("paper_run", list(PAPERS), indirect=True)

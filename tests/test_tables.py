@@ -8,10 +8,20 @@ import shutil
 import pandas as pd
 import pytest
 import second_case
+from caserepro.bands import reference_range_per_parameter
 from caserepro.formatting import format_printed
 from caserepro.markup import markdown_text
 from caserepro.paths import layout_tables, paper_table_outputs
-from caserepro.tables import TableError, build_table, layout_of, table1, table2, table_keys
+from caserepro.relations import timepoint_sequence
+from caserepro.tables import (
+    TableError,
+    build_table,
+    layout_of,
+    reference_range_text,
+    table1,
+    table2,
+    table_keys,
+)
 from caserepro.validate import load_raw
 from conftest import EXPECTED, RAW_DIR, REPO, edit_measurement
 
@@ -155,3 +165,83 @@ def test_the_two_real_papers_together_give_each_the_tables_it_gets_alone(tmp_pat
         assert build_table(merged, name, case_id) == build_table(wang, name, case_id)
     for name in ("table1", "table2"):
         assert grid_rows(build_table(merged, name, "LAT2026-01")) == expected_rows(name)
+
+
+KHO = REPO / "examples" / "kho2021" / "raw"
+
+
+@pytest.fixture(scope="module")
+def kho() -> dict[str, pd.DataFrame]:
+    return load_raw(KHO)
+
+
+def _blood_gases(tables: dict[str, pd.DataFrame]) -> list[list[str]]:
+    return grid_rows(build_table(tables, "blood_gases", "KHO2021-01"))
+
+
+def test_heading_rows_a_blank_corner_and_a_ranges_column_as_the_paper_prints_them(kho):
+    rows = _blood_gases(kho)
+    assert rows[0][:3] == ["", "Normal range", "0 h, arterial blood on room air"]
+    labels = [r[0] for r in rows[1:]]
+    assert labels[:7] == ["pH", "PO2", "mmHg", "kPa", "PCO2", "mmHg", "kPa"]
+    assert rows[2] == ["PO2", "", "", "", "", "", ""]  # a heading row: label, empty cells
+    # each row's range is the one printed in the unit of its values
+    assert [r[1] for r in rows[3:5]] == ["80.0–100.0", "10.5–13.5"]
+    assert [r[1] for r in rows[6:8]] == ["35.0–45.0", "4.5–6.0"]
+
+
+def test_a_row_whose_unit_has_no_printed_range_gets_an_empty_range_cell(kho):
+    ranges = kho["reference_ranges"]
+    mmhg_only = ranges[ranges["unit"].astype("str") != "kPa"]
+    rows = _blood_gases(kho | {"reference_ranges": mmhg_only})
+    assert [r[1] for r in rows[3:5]] == ["80.0–100.0", ""]
+
+
+def test_the_typographic_minus_is_read_as_a_minus_and_printed_as_written(kho):
+    m = kho["measurements"]
+    be = m[(m["parameter"] == "base_excess") & (m["timepoint"] == "h0")].iloc[0]
+    assert (be["value"], be["value_num"]) == ("−5.1", -5.1)
+    row = next(r for r in _blood_gases(kho) if r[0] == "BE, mEq·L−1")
+    assert row[1:3] == ["−2.0–2.0", "−5.1"]
+    assert kho["reference_ranges"].set_index("parameter").loc["base_excess", "low_num"] == -2.0
+
+
+def test_a_table_without_a_ranges_column_heading_gets_none(kho):
+    headed = kho["paper_tables"].assign(ranges=pd.NA, corner="Parameter")
+    rows = _blood_gases(kho | {"paper_tables": headed})
+    assert rows[0][:2] == ["Parameter", "0 h, arterial blood on room air"]
+    assert rows[1] == ["pH", "7.37", "7.30", "7.34", "7.29", "7.34"]
+
+
+def test_a_one_sided_reference_range_prints_with_its_sign():
+    low = pd.Series(["4.0", None, "1"])
+    high = pd.Series([None, "12.0", "2"])
+    assert reference_range_text(low, high).tolist() == ["≥ 4.0", "≤ 12.0", "1–2"]
+
+
+def test_one_range_per_parameter_is_the_one_printed_in_the_dictionary_unit(kho):
+    kpa_first = kho["reference_ranges"].iloc[::-1]
+    chosen = reference_range_per_parameter(kpa_first, kho["dictionary"]).set_index("parameter")
+    assert chosen.index.is_unique and len(chosen) == 7
+    assert chosen.loc["po2", ["unit", "low_num", "high_num"]].tolist() == ["mmHg", 80.0, 100.0]
+    # every row carries its ends in the dictionary's unit: 10.5 kPa is about 78.76 mmHg
+    kpa = kho["reference_ranges"].set_index(["parameter", "unit"]).loc[("po2", "kPa")]
+    assert kpa["low_num"] == pytest.approx(78.76, abs=0.01)
+
+
+def test_an_offset_in_hours_places_a_timepoint_between_days():
+    t = pd.DataFrame(
+        {
+            "case_id": ["C-1"] * 3,
+            "timepoint": ["onset", "later", "next_day"],
+            "date": ["2020-01", None, None],
+            "months_after_first_infusion": [None] * 3,
+            "offset_months": [None] * 3,
+            "offset": [None, 30.0, 1.0],
+            "offset_unit": [None, "h", "d"],
+            "relative_to": [None, "onset", "onset"],
+            "order": [None] * 3,
+        }
+    )
+    sequence = timepoint_sequence(t).set_axis(t["timepoint"])["sequence"]
+    assert sequence.to_dict() == {"onset": 1, "later": 3, "next_day": 2}

@@ -78,7 +78,7 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "checks": ["check", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
     "qualifiers": ["qualifier", "printed", "space"],
-    "reference_ranges": ["case_id", "parameter", "low_num", "high_num"],
+    "reference_ranges": ["case_id", "parameter", "unit", "low_num", "high_num"],
 }
 #: The measurements' text columns best read as categorical (`caserepro.io.read_tables`): their
 #: codes come from Parquet's dictionaries, and a text is built only for the rows that show it.

@@ -159,3 +159,27 @@ def scaled_ends(c: pd.DataFrame) -> pd.DataFrame:
         inner_below=np.where(scaled, inner_below, c["below"]),
         outer_below=np.where(scaled, outer_below, c["below"]),
     )
+
+
+def reference_range_per_parameter(ranges: pd.DataFrame, dictionary: pd.DataFrame) -> pd.DataFrame:
+    """One reference range per case and parameter, the one a claim's `reference_range`
+    criterion, a figure's band and the manuscript use: printed in the dictionary's unit, else the
+    first in the file. (A table may print a range in two units, PO2 in mmHg and in kPa; every row
+    carries its ends in the dictionary's unit as `low_num`, `high_num`.)"""
+    unit = (
+        ranges["parameter"]
+        .astype("str")
+        .map(
+            dict(
+                zip(
+                    dictionary["parameter"].astype("str"),
+                    dictionary["unit"].astype("str"),
+                    strict=True,
+                )
+            )
+        )
+    )
+    own_unit = (ranges["unit"].astype("str") == unit).to_numpy()
+    order = np.lexsort((np.arange(len(ranges)), ~own_unit))
+    chosen = ranges.iloc[order].drop_duplicates(["case_id", "parameter"])
+    return chosen.sort_index()

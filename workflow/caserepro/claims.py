@@ -27,7 +27,7 @@ from caserepro import bands as bd
 from caserepro.codes import combined_key
 from caserepro.formatting import detail_numbers
 from caserepro.formula_checks import glue
-from caserepro.intervals import Interval, month_span, printed, printed_decimals
+from caserepro.intervals import Interval, month_span, printed, printed_decimals, printed_number
 from caserepro.metrics import timepoint_order
 from caserepro.tables import qualifier_prefixes
 from caserepro.verdicts import (
@@ -159,7 +159,7 @@ def joined(texts: pd.Series, group: pd.Series, sep: str) -> pd.Series:
 
 def stated(texts: pd.Series) -> Interval:
     """A claim's stated numbers as printed intervals (with their decimals as written)."""
-    return printed(pd.to_numeric(texts), printed_decimals(texts.astype("str")))
+    return printed(printed_number(texts), printed_decimals(texts.astype("str")))
 
 
 def _stated_text(claims: pd.DataFrame) -> pd.Series:
@@ -286,7 +286,7 @@ def _summary(hits: pd.DataFrame, pos: pd.Series, prefix: str) -> pd.DataFrame:
 def _range_rows(c: pd.DataFrame, grading: Grading) -> pd.DataFrame:
     """Stated low end against the lowest value elsewhere, high end against the highest."""
     low, high = stated(c["stated_low"]), stated(c["stated_high"])
-    scale_low, scale_high = pd.to_numeric(c["stated_low"]), pd.to_numeric(c["stated_high"])
+    scale_low, scale_high = printed_number(c["stated_low"]), printed_number(c["stated_high"])
     at_low = grade((low.lo, low.hi), (c["else_min_lo"], c["else_min_hi"]), scale_low, grading)[0]
     at_high = grade((high.lo, high.hi), (c["else_max_lo"], c["else_max_hi"]), scale_high, grading)
     at_high = at_high[0]
@@ -455,7 +455,10 @@ def _data_rows(
     summaries = [(now, "now_"), (elsewhere, "else_"), (before, "before_")]
     c = pd.concat([c, *(_summary(h, c["pos"], prefix) for h, prefix in summaries)], axis=1)
     del hits, now, elsewhere, before, summaries  # freed before the rows are graded
-    c = _thresholds(c, thresholds, tables.get("reference_ranges"))
+    ranges = tables.get("reference_ranges")
+    if ranges is not None:
+        ranges = bd.reference_range_per_parameter(ranges, tables["dictionary"])
+    c = _thresholds(c, thresholds, ranges)
     kind = c["kind"]
     parts = [
         _range_rows(c[kind == "range"].reset_index(drop=True), grading),
@@ -738,7 +741,7 @@ def restate_word_claims(
     duration claim states the whole units between its timepoints (for synthetic cases).
     `measurements` are raw text plus `qualifier_means` (what each qualifier means)."""
     m = measurements.assign(
-        value_num=pd.to_numeric(measurements["value"]),
+        value_num=printed_number(measurements["value"]),
         decimals=printed_decimals(measurements["value"].astype("str")),
     )
     tables = {"measurements": m, "timepoints": timepoints, "cases": cases, "claims": claims}

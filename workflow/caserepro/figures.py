@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from caserepro import paths
+from caserepro.bands import reference_range_per_parameter
 from caserepro.formatting import format_printed
 from caserepro.intervals import year_and_month
 from caserepro.io import write_text
@@ -533,9 +534,10 @@ def _reference_bands(axes: dict, t: dict[str, pd.DataFrame], facts: pd.DataFrame
     ranges = t.get("reference_ranges")
     if ranges is None or not len(ranges):
         return
+    ranges = reference_range_per_parameter(ranges, t["dictionary"])
     for row in ranges[ranges["parameter"].isin(list(axes))].itertuples():
         ax = axes[row.parameter]
-        low, high = pd.to_numeric(pd.Series([row.low, row.high]), errors="coerce")
+        low, high = float(row.low_num), float(row.high_num)  # in the axis's (dictionary) unit
         values = np.concatenate(
             [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
         )

@@ -207,6 +207,17 @@ def year_and_month(date: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"year": year, "month": month}, index=date.index)
 
 
+#: The typographic minus (U+2212) a paper may print, read as the hyphen-minus.
+TYPOGRAPHIC_MINUS = "\u2212"
+
+
+def printed_number(printed: pd.Series, errors: str = "raise") -> pd.Series:
+    """Numbers as printed ('7.35', '-5.1', '−5.1') as floats; `errors='coerce'` gives NaN for a
+    text that is not one. The typographic minus reads as a minus."""
+    text = printed.astype("string").str.replace(TYPOGRAPHIC_MINUS, "-", regex=False)
+    return pd.to_numeric(text, errors=errors).astype("float64")
+
+
 def printed_decimals(printed: pd.Series) -> pd.Series:
     """Digits after the decimal point of numbers as printed ('38.64' -> 2, '264.0' -> 1, '20' -> 0)."""
     point = printed.str.find(".")

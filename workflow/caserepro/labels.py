@@ -21,6 +21,7 @@ from caserepro.intervals import (
     gap,
     printed,
     printed_decimals,
+    printed_number,
 )
 
 #: The verdicts as readers read them (the codes are `consistency.csv`'s).
@@ -187,7 +188,7 @@ def reported_interval(
     )
     is_number = number.notna().to_numpy()
     decimals = printed_decimals(number.fillna("")).where(is_number, dictionary_decimals)
-    value = pd.to_numeric(number, errors="coerce")
+    value = printed_number(number, errors="coerce")
     rounding = printed(value, decimals.astype("int64"), means)
     lo = rounding.lo.where(is_number, bracket[0])
     hi = rounding.hi.where(is_number, bracket[1])

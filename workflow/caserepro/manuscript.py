@@ -25,6 +25,7 @@ import yaml
 
 from caserepro import claims, paths
 from caserepro import labels as readers
+from caserepro.bands import reference_range_per_parameter
 from caserepro.intervals import year_and_month
 from caserepro.markup import (
     attribute_text,
@@ -462,6 +463,7 @@ def reference_range_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, A
     ranges = tables.get("reference_ranges")
     if ranges is None or ranges.empty:
         return {}
+    ranges = reference_range_per_parameter(ranges, tables["dictionary"])
     decimals = _decimals(tables, ranges["parameter"])
     units = ranges["parameter"].map(tables["dictionary"].set_index("parameter")["unit"])
     out: dict[str, Any] = {}

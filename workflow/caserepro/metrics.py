@@ -273,7 +273,7 @@ def implied(tables: dict[str, pd.DataFrame], timed: pd.DataFrame | None = None) 
 
 def table_sources(tables: dict[str, pd.DataFrame]) -> list[str]:
     """The sources that are the paper's tables (as named in table_layout.csv)."""
-    return sorted(tables["table_layout"]["source"].unique())
+    return sorted(tables["table_layout"]["source"].dropna().unique())
 
 
 def _with_baseline(rows: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from caserepro import tables as paper_tables
 from caserepro.codes import EXAMINATION, combined_key, distinct, row_keys
-from caserepro.intervals import month_number, month_span
+from caserepro.intervals import month_number, month_span, printed_number
 from caserepro.schemas import COMPOSITE_ROWS, OFFSET_UNITS, REFERENCE_CRITERION
 from caserepro.units import conversion
 
@@ -171,8 +171,8 @@ def enrich_measurements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     dict_min = parameters.map(dictionary["min"]).to_numpy(dtype="float64", na_value=np.nan)
     dict_max = parameters.map(dictionary["max"]).to_numpy(dtype="float64", na_value=np.nan)
     low, high = dict_min[parameter_codes], dict_max[parameter_codes]
-    value_num = per_value(m["value"], lambda values: pd.to_numeric(values, errors="coerce"))
-    high_num = per_value(m["value_high"], lambda values: pd.to_numeric(values, errors="coerce"))
+    value_num = per_value(m["value"], lambda values: printed_number(values, errors="coerce"))
+    high_num = per_value(m["value_high"], lambda values: printed_number(values, errors="coerce"))
     # As `Series.between` (inclusive; a missing number or bound is not plausible), on arrays.
     number = converted(value_num, units).to_numpy(dtype="float64", na_value=np.nan)
     top = converted(high_num, units).to_numpy(dtype="float64", na_value=np.nan)
@@ -368,6 +368,7 @@ def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Table layout rows with checks that each shows a known parameter of a known case and
     modality, at least one value, and no value that another row or cell shows too."""
     layout = tables["table_layout"]
+    heading = layout["parameter"].isna().to_numpy()  # a heading row shows no value
     known = _isin(layout["parameter"], tables["dictionary"]["parameter"]) | _isin(
         layout["parameter"], pd.Series(COMPOSITE_ROWS, dtype="str")
     )
@@ -380,10 +381,10 @@ def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     found = paper_tables.placement_problems(placed, paper_tables.layout_of({"table_layout": rows}))
     shared = placed[placed["measurement"].isin(found["measurements_in_two_cells"])]
     return layout.assign(
-        parameter_known=known,
+        parameter_known=known | heading,
         case_known=_blank_or_case(layout, tables),
         modality_known=modality,
-        row_has_values=found["row_has_values"].to_numpy(),
+        row_has_values=found["row_has_values"].to_numpy() | heading,
         row_cells_single=found["row_cells_single"].to_numpy()
         & ~np.isin(np.arange(len(layout)), shared["layout_row"].to_numpy()),
     )

@@ -19,14 +19,16 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from caserepro.intervals import printed_number
 from caserepro.paths import OPTIONAL_TABLES  # noqa: F401  (the format's optional tables)
 
 #: Codes are lower-case words joined by underscores (e.g. `lv_edv`, `visit1`).
 CODE = r"^[a-z][a-z0-9_]*$"
 #: A case identifier: letters, digits and `-_.`, no spaces (so not a person's name).
 CASE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-#: A number as printed: dot as decimal mark, no thousands separator, no exponent.
-PRINTED_NUMBER = r"^-?\d+(\.\d+)?$"
+#: A number as printed: dot as decimal mark, no thousands separator, no exponent; the minus
+#: sign as a hyphen or as the typographic minus (U+2212) a paper prints.
+PRINTED_NUMBER = r"^[-\u2212]?\d+(\.\d+)?$"
 #: Dates are kept at month (or year) precision only.
 MONTH_OR_YEAR = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
 EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
@@ -41,6 +43,7 @@ COMPOSITE_ROWS = ["blood_pressure", "complaints", "complications"]
 #: Units of a timepoint's `offset`, in months (a month is a twelfth of a year, as pint has it).
 OFFSET_UNITS: dict[str, float] = {
     "d": 12 / 365.25,
+    "h": 12 / 365.25 / 24,
     "wk": 7 * 12 / 365.25,
     "mo": 1.0,
     "y": 12.0,
@@ -63,6 +66,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "measurements": ("value_high", "note"),
     "qualifiers": ("space",),
     "table_layout": ("case_id",),
+    "paper_tables": ("ranges",),
 }
 
 
@@ -248,30 +252,41 @@ class CheckTable(pa.DataFrameModel):
 
 class TableLayoutTable(pa.DataFrameModel):
     """The rows of the paper's tables: case (blank: every case), order, printed label, the
-    parameter each row shows, and the source its values come from."""
+    parameter each row shows, and the source its values come from. A row with neither parameter
+    nor source is a heading row: its label, and empty cells (a table printing "PO2" above its
+    "mmHg" and "kPa" rows)."""
 
     case_id: Series[str] = pa.Field(str_matches=CASE_ID, nullable=True)
     table: Series[str] = pa.Field(str_matches=CODE)
     row: Series[int] = pa.Field(ge=1, coerce=True)
     label: Series[str]
-    parameter: Series[str] = pa.Field(str_matches=CODE)
+    parameter: Series[str] = pa.Field(str_matches=CODE, nullable=True)
     modality: Series[str] = pa.Field(str_matches=CODE, nullable=True)
-    source: Series[str]
+    source: Series[str] = pa.Field(nullable=True)
 
     class Config:
         strict = True
         unique = ["case_id", "table", "row"]
 
+    @pa.dataframe_check(
+        name="a row names both parameter and source, or neither (a heading row, no modality)"
+    )
+    def heading_or_values(cls, df: pd.DataFrame) -> pd.Series:
+        heading = df["parameter"].isna() & df["source"].isna() & df["modality"].isna()
+        return heading | (df["parameter"].notna() & df["source"].notna())
+
 
 class PaperTableTable(pa.DataFrameModel):
-    """How each reproduced table is headed: its top-left cell, and whether it ends in a Change
-    column (the direction from its first to its last timepoint). A table not listed here gets
-    'Parameter' and no Change column."""
+    """How each reproduced table is headed: its top-left cell (blank: printed empty), whether it
+    ends in a Change column (the direction from its first to its last timepoint), and the heading
+    of a column of the paper's reference ranges after the row labels (`ranges`, blank: none). A
+    table not listed here gets 'Parameter', no Change column and no ranges column."""
 
     case_id: Series[str] = pa.Field(str_matches=CASE_ID, nullable=True)
     table: Series[str] = pa.Field(str_matches=CODE)
-    corner: Series[str]
+    corner: Series[str] = pa.Field(nullable=True)
     change: Series[str] = pa.Field(isin=["yes", "no"])
+    ranges: Series[str] = pa.Field(nullable=True)
 
     class Config:
         strict = True
@@ -320,7 +335,9 @@ class InterventionTable(pa.DataFrameModel):
 
 
 class ReferenceRangeTable(pa.DataFrameModel):
-    """A range the paper prints as normal for a parameter (per case): a claim criterion."""
+    """A range the paper prints as normal for a parameter (per case), in the unit it prints it
+    (one row per unit where a table prints it in two): a claim criterion, and the cells of a
+    table's ranges column (`paper_tables.csv`)."""
 
     case_id: Series[str] = pa.Field(str_matches=CASE_ID)
     parameter: Series[str] = pa.Field(str_matches=CODE)
@@ -331,13 +348,13 @@ class ReferenceRangeTable(pa.DataFrameModel):
 
     @pa.dataframe_check(name="a reference range has a low or a high end, low below high")
     def range_has_an_end(cls, df: pd.DataFrame) -> pd.Series:
-        low = pd.to_numeric(df["low"], errors="coerce")
-        high = pd.to_numeric(df["high"], errors="coerce")
+        low = printed_number(df["low"], errors="coerce")
+        high = printed_number(df["high"], errors="coerce")
         return (low.notna() | high.notna()) & ~(low >= high)
 
     class Config:
         strict = True
-        unique = ["case_id", "parameter"]
+        unique = ["case_id", "parameter", "unit"]
 
 
 class FormulaTable(pa.DataFrameModel):
@@ -551,6 +568,9 @@ _TABLE_RULE_COLUMNS: dict[str, str] = {
     "an offset is in months or in offset + offset_unit, not both": "offset_months+offset+offset_unit",
     "a range (value to value_high) has no qualifier": "value_high+qualifier",
     "a reference range has a low or a high end, low below high": "low+high",
+    "a row names both parameter and source, or neither (a heading row, no modality)": (
+        "parameter+source+modality"
+    ),
 }
 
 #: The rules whose report says what was expected, by check: the rule's flag (whose words are

@@ -35,7 +35,7 @@ import yaml
 
 from caserepro.claims import flatten, restate_word_claims
 from caserepro.codebook import base_folders, builds_on_file
-from caserepro.intervals import LOWER_BOUNDS, month_span, printed
+from caserepro.intervals import LOWER_BOUNDS, month_span, printed, printed_number
 from caserepro.io import write_text
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.patterns import teichholz_dimension
@@ -441,7 +441,7 @@ def _claims(
     keys = ["case_id", "timepoint", "modality", "parameter"]
     ranges = claims["kind"] == "range"
     stated = measurements.merge(claims.loc[ranges, keys].drop_duplicates(), on=keys)
-    stated = stated.assign(number=pd.to_numeric(stated["value"])).sort_values(
+    stated = stated.assign(number=printed_number(stated["value"])).sort_values(
         [*keys, "number"], kind="stable"
     )
     bounds = stated.groupby(keys, sort=False)["value"].agg(["first", "last"])

@@ -2,10 +2,13 @@
 
 Each row of the layout names a table, a case (blank: every case), a printed label, a parameter
 (or a composite row: blood pressure, an infusion's complaints or complications), a modality and
-the source its values come from. Columns are the timepoints the placed values belong to, in the
-case's own order (`timepoints.sequence`) and under its own labels; a table whose values carry a
-method has one column per timepoint and method (a value without a method sits under the first).
-`paper_tables.csv` gives a table's top-left cell and whether it ends in a Change column.
+the source its values come from; a row with neither parameter nor source is a heading row (its
+label over empty cells). Columns are the timepoints the placed values belong to, in the case's
+own order (`timepoints.sequence`) and under its own labels; a table whose values carry a method
+has one column per timepoint and method (a value without a method sits under the first). A cell
+prints the value as the raw table holds it (its qualifier's prefix first). `paper_tables.csv`
+gives a table's top-left cell, whether it ends in a Change column, and whether a column of the
+paper's reference ranges follows the row labels (each row's range in the unit of its values).
 
 A table is returned as a `Grid`: header rows and body rows of printed cells, ready to be written
 as CSV (for checking, cell by cell) or as a Markdown pipe table (for the manuscript).
@@ -80,15 +83,13 @@ def qualifier_prefixes(tables: dict[str, pd.DataFrame], qualifier: pd.Series) ->
 
 
 def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.DataFrame:
-    """Measurements from `sources` with their printed cell: qualifier prefix, value as printed
-    (its own decimals), and the high end of a range."""
+    """Measurements from `sources` with their printed cell (qualifier prefix, the value as the
+    raw table holds it, and the high end of a range) and the unit it is printed in."""
     m = tables["measurements"]
     m = m[m["source"].isin(sources)]
-    if "decimals" in m.columns:
-        printed = pd.to_numeric(_text(m["value"]))
-        cell = qualifier_prefixes(tables, m["qualifier"]) + format_printed(printed, m["decimals"])
-    else:  # raw values, while validation places them (only where a value goes matters then)
-        cell = _text(m["value"])
+    cell = _text(m["value"])
+    if "decimals" in m.columns:  # validated (while validation places them, where matters)
+        cell = qualifier_prefixes(tables, m["qualifier"]) + cell
     if "value_high" in m.columns and m["value_high"].notna().any():
         high = _text(m["value_high"])
         ranged = high.notna()
@@ -96,7 +97,8 @@ def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd
     columns = ["case_id", "timepoint", "modality", "method", "parameter", "source"]
     frame = pd.DataFrame({c: _text(m[c]) for c in columns}, index=m.index)
     value_num = m["value_num"] if "value_num" in m.columns else np.nan
-    return frame.assign(cell=cell, value_num=value_num, measurement=m.index.to_numpy())
+    unit = _text(m["unit_given"] if "unit_given" in m.columns else m["unit"])
+    return frame.assign(cell=cell, value_num=value_num, unit=unit, measurement=m.index.to_numpy())
 
 
 def _blood_pressure(cells: pd.DataFrame) -> pd.DataFrame:
@@ -109,6 +111,7 @@ def _blood_pressure(cells: pd.DataFrame) -> pd.DataFrame:
         parameter="blood_pressure",
         cell=joined["cell"] + "/" + joined["cell_dbp"],
         value_num=np.nan,
+        unit=joined["unit"],
         measurement=-1,
     )
 
@@ -131,7 +134,7 @@ def _infusion_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd.D
         value_name="cell",
     )
     return long.dropna(subset=["cell"]).assign(
-        modality=pd.NA, method=pd.NA, value_num=np.nan, measurement=-1
+        modality=pd.NA, method=pd.NA, value_num=np.nan, unit=pd.NA, measurement=-1
     )
 
 
@@ -148,7 +151,7 @@ def placements(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every value placed in a table cell: one row per (layout row, value), with the cell's key
     (`CELL_KEY`; `method` is the column's method, the first for a value without one)."""
     layout = layout_of(tables)
-    sources = sorted(layout["source"].unique())
+    sources = sorted(layout["source"].dropna().unique())
     cells = measurement_cells(tables, sources)
     cells = pd.concat(
         [cells, _blood_pressure(cells), _infusion_cells(tables, sources)], ignore_index=True
@@ -222,11 +225,21 @@ def change_arrows(before: pd.DataFrame, after: pd.DataFrame) -> pd.Series:
     return arrows.rename("change")
 
 
-def _heading(tables: dict[str, pd.DataFrame], case_id: str | None, table: str) -> tuple[str, bool]:
-    """The table's top-left cell and whether it has a Change column (paper_tables.csv)."""
+@dataclass(frozen=True)
+class Heading:
+    """How a table is headed (paper_tables.csv): its top-left cell, whether it ends in a Change
+    column, and the heading of its reference-range column ('' for none)."""
+
+    corner: str = DEFAULT_CORNER
+    change: bool = False
+    ranges: str = ""
+
+
+def _heading(tables: dict[str, pd.DataFrame], case_id: str | None, table: str) -> Heading:
+    """The table's heading from paper_tables.csv (the defaults for a table it does not list)."""
     headed = tables.get("paper_tables")
     if headed is None or headed.empty:
-        return DEFAULT_CORNER, False
+        return Heading()
     own = headed[
         (_text(headed["table"]) == table)
         & (
@@ -236,19 +249,75 @@ def _heading(tables: dict[str, pd.DataFrame], case_id: str | None, table: str) -
         )
     ]
     if own.empty:
-        return DEFAULT_CORNER, False
-    return str(own["corner"].iloc[0]), str(own["change"].iloc[0]) == "yes"
+        return Heading()
+    row = own.iloc[0]
+    ranges = row["ranges"] if "ranges" in own.columns else None
+    return Heading(
+        corner="" if pd.isna(row["corner"]) else str(row["corner"]),
+        change=str(row["change"]) == "yes",
+        ranges="" if pd.isna(ranges) else str(ranges),
+    )
 
 
 def _check_filled(placed: pd.DataFrame, rows: pd.DataFrame, name: str) -> None:
-    """TableError if a layout row shows no value or a cell would hold two values."""
-    empty = rows.loc[~rows["layout_row"].isin(placed["layout_row"]), "label"].tolist()
+    """TableError if a layout row (other than a heading) shows no value or a cell would hold
+    two values."""
+    showing = rows["parameter"].notna()
+    empty = rows.loc[showing & ~rows["layout_row"].isin(placed["layout_row"]), "label"].tolist()
     if empty:
         raise TableError(f"{name}: layout row(s) {empty} match no value (check source, modality)")
     crowded = placed[placed.duplicated(CELL_KEY, keep=False)]
     if not crowded.empty:
         where = crowded[["label", "case_id", "timepoint", "method"]].drop_duplicates()
         raise TableError(f"{name}: a cell would hold two values: {where.values.tolist()}")
+
+
+def _with_heading_rows(grid: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The pivoted grid (indexed by case, row, label) with the layout's heading rows of each of
+    its cases added, their cells empty."""
+    headings = rows[rows["parameter"].isna()]
+    cases = grid.index.get_level_values("case_id").unique()
+    added = [
+        (case, row, label)
+        for case in cases
+        for row, label, own in zip(
+            headings["row"], headings["label"], headings["case_id"], strict=True
+        )
+        if pd.isna(own) or own == case
+    ]
+    return grid.reindex(grid.index.append(pd.MultiIndex.from_tuples(added, names=grid.index.names)))
+
+
+def reference_range_text(low: pd.Series, high: pd.Series) -> pd.Series:
+    """A printed reference range: 'low–high' as the raw table holds its ends, or '≥ low' /
+    '≤ high' for a range with one end."""
+    low, high = low.astype("object"), high.astype("object")
+    both = low.notna() & high.notna()
+    text = low.fillna("").astype("str") + RANGE_DASH + high.fillna("").astype("str")
+    text = text.where(
+        both, ("≥ " + low.astype("str")).where(low.notna(), "≤ " + high.astype("str"))
+    )
+    return text.where(low.notna() | high.notna(), "")
+
+
+def _range_cells(
+    tables: dict[str, pd.DataFrame], placed: pd.DataFrame, grid: pd.DataFrame
+) -> list[str]:
+    """Each grid row's reference range (reference_ranges.csv) in the unit its values print in;
+    '' for a heading row, a composite row or a parameter the paper gives no range for."""
+    ranges = tables.get("reference_ranges")
+    keys = ["case_id", "row"]
+    if ranges is None or ranges.empty:
+        return [""] * len(grid)
+    shown = placed[[*keys, "parameter", "unit"]].dropna().drop_duplicates(keys)
+    printed = pd.DataFrame(
+        {c: _text(ranges[c]) for c in ["case_id", "parameter", "unit", "low", "high"]}
+    )
+    printed = printed.assign(text=reference_range_text(printed["low"], printed["high"]))
+    found = shown.merge(printed, on=["case_id", "parameter", "unit"], how="left")
+    text = dict(zip(zip(found["case_id"], found["row"], strict=True), found["text"], strict=True))
+    keyed = zip(grid["case_id"], grid["row"], strict=True)
+    return ["" if pd.isna(t := text.get(k)) else str(t) for k in keyed]
 
 
 def build_table(tables: dict[str, pd.DataFrame], table: str, case_id: str | None = None) -> Grid:
@@ -262,7 +331,7 @@ def build_table(tables: dict[str, pd.DataFrame], table: str, case_id: str | None
     placed = placements(tables)
     placed = placed[placed["layout_row"].isin(rows["layout_row"])]
     _check_filled(placed, rows, table)
-    corner, change = _heading(tables, case_id, table)
+    heading = _heading(tables, case_id, table)
     order = _timepoints(tables, placed)
     split = placed["method"].notna().any()
     methods = [m for m in _text(tables["methods"]["method"]) if m in set(placed["method"])]
@@ -275,19 +344,24 @@ def build_table(tables: dict[str, pd.DataFrame], table: str, case_id: str | None
         aggfunc="first",
     )
     wanted = pd.MultiIndex.from_tuples([(tp, m if split else "") for tp, m in columns])
-    grid = grid.reindex(columns=wanted).fillna("").reset_index().sort_values(["case_id", "row"])
+    grid = _with_heading_rows(grid.reindex(columns=wanted), rows)
+    grid = grid.fillna("").reset_index().sort_values(["case_id", "row"])
     labels = dict(zip(order["timepoint"], order["label"], strict=True))
     width = len(methods) if split else 1
     top = [labels[tp] if j % width == 0 else "" for j, (tp, _) in enumerate(columns)]
-    header = [[corner, *top]]
+    header = [[heading.corner, *top]]
     if split:
         named = tables["methods"]
         method_labels = dict(zip(_text(named["method"]), _text(named["label"]), strict=True))
         header.append(["", *[method_labels[m] for _, m in columns]])
     body = grid[wanted].astype("str").values.tolist()
-    if change:
+    if heading.change:
         header = [[*header[0], CHANGE], *[[*h, ""] for h in header[1:]]]
         body = [[*r, a] for r, a in zip(body, _arrows(placed, order, grid), strict=True)]
+    if heading.ranges:
+        header = [[h[0], heading.ranges if i == 0 else "", *h[1:]] for i, h in enumerate(header)]
+        ranges = _range_cells(tables, placed, grid)
+        body = [[r, *cells] for r, cells in zip(ranges, body, strict=True)]
     body = [[label, *r] for label, r in zip(grid["label"], body, strict=True)]
     if grid["case_id"].nunique() > 1:
         header = [["Case", *header[0]], *[["", *h] for h in header[1:]]]

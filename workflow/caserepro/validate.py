@@ -16,7 +16,7 @@ from pandera.errors import SchemaError, SchemaErrors
 from caserepro import codebook, schemas
 from caserepro.codes import combined_key, distinct
 from caserepro.errors import Problem, RawDataError, shorten
-from caserepro.intervals import printed_decimals
+from caserepro.intervals import printed_decimals, printed_number
 from caserepro.io import write_table
 from caserepro.paths import RAW_TABLES, raw_file
 from caserepro.raw import (
@@ -226,8 +226,8 @@ def _with_numbers(tables: dict[str, pd.DataFrame], value: pd.Series) -> dict[str
     reference range's ends in the dictionary's unit (`low_num`, `high_num`)."""
     m = tables["measurements"]
     units = unit_conversions(m, tables["dictionary"])
-    number = per_value(value, lambda values: values.astype("float64"))
-    high = per_value(m["value_high"], lambda values: pd.to_numeric(values, errors="coerce"))
+    number = per_value(value, printed_number)
+    high = per_value(m["value_high"], lambda values: printed_number(values, errors="coerce"))
     q = as_text(tables["qualifiers"])
     means = per_value(
         m["qualifier"],
@@ -249,8 +249,8 @@ def _with_numbers(tables: dict[str, pd.DataFrame], value: pd.Series) -> dict[str
         "measurements": measurements,
         "timepoints": t.assign(sequence=timepoint_sequence(t)["sequence"]),
         "reference_ranges": r.assign(
-            low_num=converted(pd.to_numeric(as_text(r)["low"]).astype("float64"), ranges),
-            high_num=converted(pd.to_numeric(as_text(r)["high"]).astype("float64"), ranges),
+            low_num=converted(printed_number(as_text(r)["low"]), ranges),
+            high_num=converted(printed_number(as_text(r)["high"]), ranges),
         ),
     }
 
