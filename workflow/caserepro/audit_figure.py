@@ -114,72 +114,82 @@ def audit_figure(audit: pd.DataFrame, book: Codebook, max_rows: int = 40) -> Dra
     finite = np.append(ends[np.isfinite(ends)], 0.0)
     pad = max(finite.max() - finite.min(), 1.0) * 0.06
     left, right = finite.min() - pad, finite.max() + pad
+    present = [v for v in DRAWN_VERDICTS if v in set(drawn["code"])]
     with themed():
         fig = Figure(figsize=(7.2, 1.1 + 0.25 * n), layout="constrained")  # fits an A4 page
         ax = fig.subplots()
-        y = drawn.index.to_numpy()
-        ax.hlines(
-            y,
-            drawn["implied_from"].clip(left, right),
-            drawn["implied_to"].clip(left, right),
-            color=CONTEXT_GREY,
-            lw=6,
-            alpha=0.55,
-            zorder=1,
-        )
-        ax.hlines(y, drawn["printed_from"], drawn["printed_to"], color="0.15", lw=1.2, zorder=2)
-        present = [v for v in DRAWN_VERDICTS if v in set(drawn["code"])]
-        sns.scatterplot(
-            data=drawn.assign(y=y),
-            x="printed_at",
-            y="y",
-            hue="code",
-            style="code",
-            palette=VERDICT_COLOURS,
-            markers=VERDICT_MARKERS,
-            hue_order=present,
-            style_order=present,
-            s=45,
-            edgecolor="white",
-            linewidth=0.4,
-            ax=ax,
-            legend=False,
-            zorder=3,
-        )
-        ax.axvline(0, color="0.3", lw=0.8, zorder=0)
-        ticks = [_tick_label(r) for _, r in rows.iterrows()]
-        ax.set_yticks(np.arange(len(rows)), ticks, fontsize=6.5)
-        ax.tick_params(axis="y", length=0)
-        for tick, heading in zip(ax.get_yticklabels(), rows["heading"], strict=True):
-            tick.set_fontweight("bold" if heading else "normal")
-        notes = ["" if r["heading"] else _note(r) for _, r in rows.iterrows()]
-        secondary = ax.secondary_yaxis("right")
-        secondary.set_yticks(np.arange(len(rows)), notes, fontsize=6.5)
-        secondary.tick_params(length=0)
+        _draw_intervals(ax, drawn, present, (left, right))
+        _label_rows(ax, rows)
         ax.set_ylim(n - 0.5, -0.5)
         ax.set_xlim(left, right)
-        ax.set_ylabel("")
         ax.set_xlabel("Difference from the middle of the implied interval (% of it)", fontsize=8)
         ax.grid(axis="x", color="0.92", lw=0.6)
-        handles = [
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker=VERDICT_MARKERS[v],
-                color=VERDICT_COLOURS[v],
-                ms=6,
-                label=VERDICT_LABELS[v],
-            )
-            for v in present
-        ]
-        handles += [
-            Patch(color=CONTEXT_GREY, alpha=0.55, label="interval implied by the other numbers"),
-            Line2D([], [], color="0.15", lw=1.2, label="interval of the printed value"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7)
+        fig.legend(handles=_legend(present), loc="outside lower center", ncols=2, fontsize=7)
     caption, alt = _audit_text(audit, data)
     return Drawn("audit", fig, caption, alt, None)
+
+
+def _draw_intervals(ax, drawn: pd.DataFrame, present: list[str], xlim: tuple[float, float]):
+    """Per check: the implied interval (grey bar, clipped to the axis), the printed value's
+    interval (a line) and the printed value (a marker by verdict); the zero line."""
+    left, right = xlim
+    y = drawn.index.to_numpy()
+    implied = (drawn["implied_from"].clip(left, right), drawn["implied_to"].clip(left, right))
+    ax.hlines(y, *implied, color=CONTEXT_GREY, lw=6, alpha=0.55, zorder=1)
+    ax.hlines(y, drawn["printed_from"], drawn["printed_to"], color="0.15", lw=1.2, zorder=2)
+    sns.scatterplot(
+        data=drawn.assign(y=y),
+        x="printed_at",
+        y="y",
+        hue="code",
+        style="code",
+        palette=VERDICT_COLOURS,
+        markers=VERDICT_MARKERS,
+        hue_order=present,
+        style_order=present,
+        s=45,
+        edgecolor="white",
+        linewidth=0.4,
+        ax=ax,
+        legend=False,
+        zorder=3,
+    )
+    ax.axvline(0, color="0.3", lw=0.8, zorder=0)
+
+
+def _label_rows(ax, rows: pd.DataFrame) -> None:
+    """Each row's check on the left (headings in bold), its values and gap on the right."""
+    ticks = [_tick_label(r) for _, r in rows.iterrows()]
+    ax.set_yticks(np.arange(len(rows)), ticks, fontsize=6.5)
+    ax.tick_params(axis="y", length=0)
+    for tick, heading in zip(ax.get_yticklabels(), rows["heading"], strict=True):
+        tick.set_fontweight("bold" if heading else "normal")
+    notes = ["" if r["heading"] else _note(r) for _, r in rows.iterrows()]
+    secondary = ax.secondary_yaxis("right")
+    secondary.set_yticks(np.arange(len(rows)), notes, fontsize=6.5)
+    secondary.tick_params(length=0)
+    ax.set_ylabel("")
+
+
+def _legend(present: list[str]) -> list:
+    """The verdicts drawn, then the two kinds of interval."""
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker=VERDICT_MARKERS[v],
+            color=VERDICT_COLOURS[v],
+            ms=6,
+            label=VERDICT_LABELS[v],
+        )
+        for v in present
+    ]
+    return [
+        *handles,
+        Patch(color=CONTEXT_GREY, alpha=0.55, label="interval implied by the other numbers"),
+        Line2D([], [], color="0.15", lw=1.2, label="interval of the printed value"),
+    ]
 
 
 def _tally(verdicts: pd.Series) -> str:

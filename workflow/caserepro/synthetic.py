@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -231,10 +232,54 @@ def synthetic_cohort(
     width = max(6, len(str(cases)))
     ids = pd.Series([f"{PREFIX}{i:0{width}d}" for i in range(1, cases + 1)], dtype="str")
     who = _patients(cases, rng)
-
-    # Timepoints: the template's, moved in time per patient.
     tp = _of_case(template["timepoints"], first)
     tp = tp.assign(progress=_progress(tp))
+    timepoints, months = _moved_timepoints(tp, ids, who)
+    m = _of_case(template["measurements"], first)
+    parameters = pd.Index(sorted(template["dictionary"]["parameter"]))
+    spread = rng.lognormal(0.0, MODEL["spread"], (cases, len(parameters)))
+    model = _modelled(template, m, tp, who, spread, parameters, months)
+    template_claims = _of_case(template["claims"], first)
+    dictionary = template["dictionary"].set_index("parameter")
+    ranged = m.join(dictionary[["min", "max"]], on="parameter")
+    truth, kinds = _settled_claims(
+        model.truth, template_claims, ranged, model.key_of_row, flatten(thresholds)
+    )
+    row = np.tile(np.arange(len(m)), cases)
+    case_of_row = np.repeat(np.arange(cases), len(m))
+    value = truth[case_of_row, model.key_of_row[row]]
+    measurements = _stated(m, ids, row, case_of_row, value, mark)
+    # Claims state the true values; an injected inconsistency then contradicts them and the tables.
+    claims = _claims(template_claims, kinds, measurements, ids, mark)
+    sexes = pd.DataFrame({"case_id": ids, "sex": who["sex"]})
+    means = m["qualifier_means"].to_numpy(dtype=object)[row]  # what the codebook says they mean
+    claims = restate_word_claims(
+        claims, measurements.assign(qualifier_means=means), timepoints, sexes, thresholds
+    )
+    if inconsistencies:
+        _inject(measurements, m, row, value, inconsistencies, rng, dictionary, mark)
+    admission = timepoints.groupby("case_id", sort=False)["date"].first().to_numpy()
+    dose = spread[:, parameters.get_loc("cell_dose")]
+    out = {
+        "cases": _cases_table(template, ids, who, admission, rng, mark),
+        "timepoints": timepoints,
+        "infusions": _infusions(_of_case(template["infusions"], first), ids, dose, mark),
+        "measurements": measurements,
+        "claims": claims,
+        **{t: _shared(template[t]) for t in SHARED_LAYOUT},
+        "reference_ranges": pd.DataFrame(
+            columns=["case_id", "parameter", "low", "high", "unit", "source"], dtype="str"
+        ),
+    }
+    return {table: out.get(table, template[table]) for table in RAW_TABLES}
+
+
+def _moved_timepoints(
+    tp: pd.DataFrame, ids: pd.Series, who: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The template's timepoints moved in time per patient, and their month numbers (one row
+    per case, one column per timepoint)."""
+    cases = len(ids)
     rows = np.tile(np.arange(len(tp)), cases)
     case = np.repeat(np.arange(cases), len(tp))
     year_only = tp["date"].str.len().to_numpy()[rows] == 4
@@ -259,10 +304,29 @@ def synthetic_cohort(
             "source": tp["source"].to_numpy()[rows],
         }
     )
-    admission = timepoints.groupby("case_id", sort=False)["date"].first().to_numpy()
+    return timepoints, number.reshape(cases, len(tp))
 
-    # Measurements: one value per key from the model, repeated by every source that states it.
-    m = _of_case(template["measurements"], first)
+
+@dataclass(frozen=True)
+class Modelled:
+    """The model's true value of each case (row) and measurement key (column), and the key of
+    each template measurement row."""
+
+    truth: np.ndarray
+    key_of_row: np.ndarray
+
+
+def _modelled(
+    template: dict[str, pd.DataFrame],
+    m: pd.DataFrame,
+    tp: pd.DataFrame,
+    who: pd.DataFrame,
+    spread: np.ndarray,
+    parameters: pd.Index,
+    months: np.ndarray,
+) -> Modelled:
+    """One value per case and key (timepoint, modality, method, parameter) from the model,
+    within the dictionary's plausible range; every source that states a key repeats it."""
     keys = ["timepoint", "modality", "method", "parameter"]
     key_frame = m.assign(method=m["method"].fillna("")).drop_duplicates(keys)[[*keys, "value_num"]]
     key_frame = key_frame.rename(columns={"value_num": "template_value"}).reset_index(drop=True)
@@ -273,14 +337,11 @@ def synthetic_cohort(
         .fillna(0.0)
         .to_numpy(),
     )
-    parameters = pd.Index(sorted(template["dictionary"]["parameter"]))
-    spread = rng.lognormal(0.0, MODEL["spread"], (cases, len(parameters)))
-    k = len(key_frame)
+    cases, k = len(who), len(key_frame)
     long = key_frame.iloc[np.tile(np.arange(k), cases)].reset_index(drop=True)
     case_of_key = np.repeat(np.arange(cases), k)
     long["factor"] = spread[case_of_key, parameters.get_indexer(long["parameter"])]
     # Months from admission (each case's first timepoint) to each key's timepoint, for ages.
-    months = number.reshape(cases, len(tp))
     since = months - months[:, :1]
     at_tp = pd.Index(tp["timepoint"]).get_indexer(long["timepoint"])
     long["since_admission"] = since[case_of_key, at_tp]
@@ -290,8 +351,6 @@ def synthetic_cohort(
     values = values.clip(
         long["parameter"].map(dictionary["min"]), long["parameter"].map(dictionary["max"])
     )
-    truth = values.to_numpy().reshape(cases, k)
-
     key_of_row = (
         m.assign(method=m["method"].fillna(""))
         .merge(
@@ -301,34 +360,42 @@ def synthetic_cohort(
         )["key"]
         .to_numpy()
     )
-    template_claims = _of_case(template["claims"], first)
-    ranged = m.join(dictionary[["min", "max"]], on="parameter")
-    truth, kinds = _settled_claims(truth, template_claims, ranged, key_of_row, flatten(thresholds))
-    r = len(m)
-    row = np.tile(np.arange(r), cases)
-    case_of_row = np.repeat(np.arange(cases), r)
-    value = truth[case_of_row, key_of_row[row]]
-    decimals = m["decimals"].to_numpy()[row]
-    measurements = pd.DataFrame(
+    return Modelled(values.to_numpy().reshape(cases, k), key_of_row)
+
+
+def _stated(
+    m: pd.DataFrame,
+    ids: pd.Series,
+    row: np.ndarray,
+    case_of_row: np.ndarray,
+    value: np.ndarray,
+    mark: str,
+) -> pd.DataFrame:
+    """measurements.csv: each template row for every case, its value printed with the
+    template's decimals."""
+    return pd.DataFrame(
         {
             "case_id": ids.to_numpy()[case_of_row],
             **{c: m[c].to_numpy()[row] for c in ("timepoint", "modality", "method", "parameter")},
-            "value": format_fixed(value, decimals).to_numpy(),
+            "value": format_fixed(value, m["decimals"].to_numpy()[row]).to_numpy(),
             **{c: m[c].to_numpy()[row] for c in ("qualifier", "unit", "source")},
             "note": mark,
         }
     )
-    # Claims state the true values; an injected inconsistency then contradicts them and the tables.
-    claims = _claims(template_claims, kinds, measurements, ids, mark)
-    sexes = pd.DataFrame({"case_id": ids, "sex": who["sex"]})
-    means = m["qualifier_means"].to_numpy(dtype=object)[row]  # what the codebook says they mean
-    claims = restate_word_claims(
-        claims, measurements.assign(qualifier_means=means), timepoints, sexes, thresholds
-    )
-    if inconsistencies:
-        _inject(measurements, m, row, value, inconsistencies, rng, dictionary, mark)
 
-    cases_table = pd.DataFrame(
+
+def _cases_table(
+    template: dict[str, pd.DataFrame],
+    ids: pd.Series,
+    who: pd.DataFrame,
+    admission: np.ndarray,
+    rng: np.random.Generator,
+    mark: str,
+) -> pd.DataFrame:
+    """cases.csv: each patient's sex, age, the template's diagnosis, onset 1-12 months before
+    admission (the first timepoint's month) and NYHA class."""
+    cases = len(ids)
+    return pd.DataFrame(
         {
             "case_id": ids,
             "sex": who["sex"],
@@ -344,33 +411,24 @@ def synthetic_cohort(
         }
     )
 
-    inf = _of_case(template["infusions"], first)
-    rows = np.tile(np.arange(len(inf)), cases)
-    case = np.repeat(np.arange(cases), len(inf))
-    dose = spread[case, parameters.get_loc("cell_dose")] * inf["cells_million"].to_numpy()[rows]
-    infusions = pd.DataFrame(
+
+def _infusions(inf: pd.DataFrame, ids: pd.Series, dose: np.ndarray, mark: str) -> pd.DataFrame:
+    """infusions.csv: the template's infusions for every case, its cell numbers times the
+    case's spread of the cell dose."""
+    rows = np.tile(np.arange(len(inf)), len(ids))
+    case = np.repeat(np.arange(len(ids)), len(inf))
+    cells = dose[case] * inf["cells_million"].to_numpy()[rows]
+    return pd.DataFrame(
         {
             "case_id": ids.to_numpy()[case],
             "infusion": inf["infusion"].astype("str").to_numpy()[rows],
             "timepoint": inf["timepoint"].to_numpy()[rows],
-            "cells_million": format_fixed(dose, np.zeros(len(rows), dtype="int64")).to_numpy(),
+            "cells_million": format_fixed(cells, np.zeros(len(rows), dtype="int64")).to_numpy(),
             "complications": inf["complications"].to_numpy()[rows],
             "complaints": mark,
             "source": inf["source"].to_numpy()[rows],
         }
     )
-    out = {
-        "cases": cases_table,
-        "timepoints": timepoints,
-        "infusions": infusions,
-        "measurements": measurements,
-        "claims": claims,
-        **{t: _shared(template[t]) for t in SHARED_LAYOUT},
-        "reference_ranges": pd.DataFrame(
-            columns=["case_id", "parameter", "low", "high", "unit", "source"], dtype="str"
-        ),
-    }
-    return {table: out.get(table, template[table]) for table in RAW_TABLES}
 
 
 def _shared(layout: pd.DataFrame) -> pd.DataFrame:
