@@ -538,24 +538,29 @@ def _reference_bands(axes: dict, t: dict[str, pd.DataFrame], facts: pd.DataFrame
     for row in ranges[ranges["parameter"].isin(list(axes))].itertuples():
         ax = axes[row.parameter]
         low, high = float(row.low_num), float(row.high_num)  # in the axis's (dictionary) unit
-        values = np.concatenate(
-            [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
-        )
+        # the values drawn in data coordinates (not an event's vertical line, whose ends are
+        # fractions of the axis)
+        drawn = [
+            line.get_ydata() for line in ax.get_lines() if line.get_transform() == ax.transData
+        ]
+        values = np.concatenate([np.asarray(y, dtype="float64") for y in drawn if len(y)] or [[]])
         values = values[np.isfinite(values.astype("float64"))] if len(values) else values
         bottom = min([*values, low if np.isfinite(low) else high])
         top = max([*values, high if np.isfinite(high) else low])
         y0 = low if np.isfinite(low) else bottom
         y1 = high if np.isfinite(high) else top
         ax.axhspan(y0, y1, color=PALETTE[2], alpha=0.12, lw=0, zorder=0)
+        shared = sum(other is ax for other in axes.values()) > 1  # name the band's parameter
         ax.text(
             0.03,
             y1,
-            f"{facts.at[row.parameter, 'label']}: paper's range",
+            f"{facts.at[row.parameter, 'label']}: paper's range" if shared else "paper's range",
             transform=ax.get_yaxis_transform(),
             ha="left",
             va="top",
             fontsize=6,
             color=PALETTE[2],
+            clip_on=True,  # inside its panel: a long name is cut, never drawn over the next
         )
         pad = 0.08 * (top - bottom)
         old_bottom, old_top = ax.get_ylim()
