@@ -167,6 +167,13 @@ MASS_CLAIM = {"claim_id": "lv_mass_decreased"}
 M, C, T, I, D = "measurements", "cases", "timepoints", "infusions", "dictionary"  # noqa: E741
 
 
+def _add_constant(raw: Path, row: str) -> int:
+    """Write constants.csv with one row; return its line."""
+    header = "constant,value,unit,citation,description"
+    raw_file(raw, "constants").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    return 2
+
+
 @dataclass(frozen=True)
 class Variant:
     """One mistake: how to make it in a copy of data/raw, and what the report must say about it."""
@@ -852,7 +859,14 @@ CORPUS: list[Variant] = [
         "date+offset_months+relative_to+order",
         "timepoint has a place in time",
     ),
-    # formulas.csv (the audit's identities; their units are checked when the audit loads them)
+    # constants.csv (a formula's named constants: data/raw has none, the variant adds the file)
+    _v(
+        "constant whose value is a word",
+        "constants",
+        lambda r: _add_constant(r, "co2_solubility,about 0.03,mmol/L/mmHg,,CO2 solubility"),
+        "value",
+        NUMBER,
+    ),
 ]
 
 

@@ -27,6 +27,8 @@ EF = evaluator.parse("(lv_edv - lv_esv) / lv_edv")
         "min(lv_edv)",
         "lv_edv % 3",
         "True * lv_edv",
+        "log10(lv_edv, 10)",
+        "log(lv_edv)",
     ],
 )
 def test_anything_outside_the_whitelist_is_refused(text):
@@ -72,6 +74,8 @@ EXPRESSIONS = [
     "min(a, b) + max(b, c)",
     "-a + 2 * b",
     "a / (b + c) + c",
+    "6.1 + log10(a / (0.0307 * b))",
+    "log10(a * b) - a / 100",
 ]
 
 box = st.tuples(
@@ -145,3 +149,39 @@ def test_a_non_monotone_row_keeps_the_enclosure():
     lo, hi = evaluator.bounds(tree, env)
     assert lo[0] <= 0 and hi[0] >= 4  # an enclosure of [0, 4]
     assert (lo[1], hi[1]) == (1.0, 4.0)  # monotone where a > 0: exact
+
+
+def test_log10_of_an_interval_is_the_logarithms_of_its_ends():
+    tree = evaluator.parse("6.1 + log10(bicarbonate / (0.0307 * pco2))")
+    # Kho 2021 at 0 h: HCO3 18.4 mmol/L, PCO2 31.5 mmHg, pH printed 7.37
+    env = {
+        "bicarbonate": (np.array([18.35]), np.array([18.45])),
+        "pco2": (np.array([31.45]), np.array([31.55])),
+    }
+    lo, hi = evaluator.bounds(tree, env)
+    assert lo[0] == pytest.approx(6.1 + np.log10(18.35 / (0.0307 * 31.55)))
+    assert hi[0] == pytest.approx(6.1 + np.log10(18.45 / (0.0307 * 31.45)))
+    assert 7.377 < lo[0] < hi[0] < 7.382
+
+
+def test_log10_is_unbounded_below_at_zero_and_missing_where_never_positive():
+    tree = evaluator.parse("log10(a)")
+    env = {"a": (np.array([0.0, -2.0, 10.0, np.nan]), np.array([100.0, -1.0, 1000.0, 5.0]))}
+    lo, hi = evaluator.natural(tree, env)
+    assert lo[0] == -np.inf and hi[0] == pytest.approx(2.0)
+    assert np.isnan(lo[1]) and np.isnan(hi[1])
+    assert (lo[2], hi[2]) == pytest.approx((1.0, 3.0))
+    assert np.isnan(lo[3]) and np.isnan(hi[3])
+
+
+def test_the_derivative_of_log10_proves_monotonicity():
+    tree = evaluator.parse("log10(a * b) - a / 100")
+    env = {
+        "a": (np.array([1.0, 60.0]), np.array([2.0, 70.0])),
+        "b": (np.array([1.0] * 2), np.array([1.1] * 2)),
+    }
+    # d/da = 1 / (a ln 10) - 1/100: positive for a < 43.4, negative above
+    assert evaluator.exact_rows(tree, env).tolist() == [True, True]
+    env["a"] = (np.array([30.0]), np.array([60.0]))
+    env["b"] = (np.array([1.0]), np.array([2.0]))
+    assert evaluator.exact_rows(tree, env).tolist() == [False]

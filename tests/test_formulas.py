@@ -126,3 +126,56 @@ def test_each_check_is_named_in_one_place(tables, config, tmp_path):
     with pytest.raises(formulas.FormulaError, match="check same_month_value has no label"):
         write_audit(unnamed, config, written)  # found after the last part: no file is left
     assert list(tmp_path.iterdir()) == []
+
+
+KHO = RAW_DIR.parents[1] / "examples" / "kho2021" / "raw"
+
+
+def _constants(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"constant": c, "value": v, "unit": u, "citation": None, "description": "a test"}
+            for c, v, u in rows
+        ]
+    )
+
+
+HH = "ph = pk_bicarbonate + log10(bicarbonate / (co2_solubility * pco2))"
+
+
+def test_a_constant_s_unit_takes_part_in_the_check_and_its_value_in_the_tree():
+    kho = load_raw(KHO)
+    (hh,) = [
+        f
+        for f in formulas.load(kho["formulas"], kho["dictionary"], kho["constants"])
+        if f.check == "ph_from_bicarbonate_and_pco2"
+    ]
+    assert hh.constants == {"pk_bicarbonate": 6.1, "co2_solubility": 0.0307}
+    assert hh.parameters == ["bicarbonate", "pco2", "ph"]
+    assert hh.expected.names == ["bicarbonate", "pco2"]  # the constants are numbers in the tree
+    assert hh.expected.factor == 1.0
+    assert "0.0307" not in (KHO / "formulas.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("constants", "message"),
+    [
+        # mmol/L per kPa against PCO2 in mmHg: the logarithm's argument would be 7.5, not 1
+        (
+            (("pk_bicarbonate", "6.1", "pH"), ("co2_solubility", "0.23", "mmol/L/kPa")),
+            "pure number",
+        ),
+        ((("pk_bicarbonate", "6.1", "mmHg"), ("co2_solubility", "0.0307", "mmol/L/mmHg")), "share"),
+        ((("pk_bicarbonate", "6.1", "pH"),), "co2_solubility not in the data dictionary"),
+    ],
+)
+def test_a_constant_in_the_wrong_unit_is_refused_naming_the_row(constants, message):
+    kho = load_raw(KHO)
+    with pytest.raises(formulas.FormulaError, match=message) as error:
+        formulas.load(_row(HH, check="hh"), kho["dictionary"], _constants(*constants))
+    assert "formulas.csv line 2 (check 'hh')" in str(error.value)
+
+
+def test_a_constant_named_like_a_parameter_is_refused(tables):
+    with pytest.raises(formulas.FormulaError, match="constants.csv line 2: 'lvef' is also"):
+        formulas.load(tables["formulas"], tables["dictionary"], _constants(("lvef", "1", "%")))

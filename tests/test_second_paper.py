@@ -105,6 +105,25 @@ def test_the_third_paper_s_audit_compares_the_units_it_prints(third_run):
     assert "| 2\\.6 | 2\\.66–2\\.67 | 0\\.01 kPa | minor gap |" in flagged
 
 
+def test_the_third_paper_s_samples_are_checked_by_the_henderson_hasselbalch_relation(third_run):
+    """One row of kho2021's formulas.csv and two of its constants.csv (pK 6.1, CO2 solubility
+    0.0307 mmol/L per mmHg) recompute each sample's pH from its HCO3 and PCO2: at 0 h,
+    6.1 + log10(18.35..18.45 / (0.0307 x 31.45..31.55)) is 7.3775-7.3812 against 7.37 printed
+    (7.365-7.375), a soft check, so minor."""
+    audit = pd.read_csv(paths.audit_file(third_run), dtype=str, keep_default_na=False)
+    hh = audit[audit["check"] == "ph_from_bicarbonate_and_pco2"]
+    assert hh[["timepoint", "reported", "verdict"]].values.tolist() == [
+        ["h0", "7.37", "minor"],
+        ["h2", "7.30", "consistent"],
+        ["h4", "7.34", "minor"],
+        ["h8", "7.29", "consistent"],
+        ["h24", "7.34", "consistent"],
+    ]
+    h0 = hh.iloc[0]
+    assert (float(h0["expected_low"]), float(h0["expected_high"])) == (7.3775, 7.3812)
+    assert set(hh["against"]) == {"bicarbonate, pco2"}
+
+
 @pytest.fixture(scope="module")
 def series_run(tmp_path_factory) -> Path:
     """The three real papers as one case series (`caserepro.series`), up to tables, metrics,

@@ -75,6 +75,7 @@ INPUT_COLUMNS: dict[str, list[str]] = {
     "timepoints": ["case_id", "timepoint", "date", "months_after_first_infusion"],
     "table_layout": ["source"],
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
+    "constants": ["constant", "value", "unit"],
     "checks": ["check", "label", "explanation"],
     "dictionary": ["parameter", "unit"],
     "qualifiers": ["qualifier", "printed", "space"],
@@ -98,7 +99,7 @@ def audit_parts(
 ) -> Iterator[pd.DataFrame]:
     """`audit`'s rows check by check, in output order, each part made only when the one before
     it is taken (at most three held): a cohort's checks are never all in memory at once."""
-    identities = formulas.load(tables["formulas"], tables["dictionary"])
+    identities = formulas.load(tables["formulas"], tables["dictionary"], tables.get("constants"))
     grading = grading.with_soft(tuple(f.check for f in identities if f.soft))
     checks: list[Callable[[], object]] = [
         partial(formula_checks.check_formulas, identities, tables, grading),

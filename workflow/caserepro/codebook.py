@@ -27,12 +27,20 @@ CODEBOOK_KEYS: dict[str, str] = {
     "dictionary": "parameter",
     "checks": "check",
     "formulas": "check",
+    "constants": "constant",
     "modalities": "modality",
     "qualifiers": "qualifier",
     "methods": "method",
 }
 #: The codebook tables a folder inherits from the folders it builds on.
-INHERITED: tuple[str, ...] = ("dictionary", "checks", "formulas", "modalities", "qualifiers")
+INHERITED: tuple[str, ...] = (
+    "dictionary",
+    "checks",
+    "formulas",
+    "constants",
+    "modalities",
+    "qualifiers",
+)
 #: The file that names the folders a raw folder builds on.
 BUILDS_ON = "builds_on"
 

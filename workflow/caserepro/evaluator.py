@@ -1,15 +1,18 @@
 """A small, safe evaluator of formula expressions over whole columns of numbers or intervals.
 
 An expression is parsed with `ast` and only these nodes are allowed: numbers, parameter names,
-`+ - * /`, unary minus, parentheses and calls of `min`/`max`. Anything else (attributes,
-subscripts, powers, other calls) is refused with `ExpressionError`.
+`+ - * /`, unary minus, parentheses, calls of `min`/`max` and of `log10` (the decimal logarithm,
+e.g. pH = 6.1 + log10(HCO3 / (0.0307 * PCO2))). Anything else (attributes, subscripts, powers,
+other calls) is refused with `ExpressionError`.
 
 `bounds` gives the exact range of an expression over boxes of intervals, one box per row:
 natural interval arithmetic is exact where each name occurs once; a name that occurs more than
 once (EF = (EDV - ESV) / EDV) is fixed at each end of its interval in turn (the corners) where
 the expression is monotone in it over the whole box, which the interval of its partial
 derivative proves row by row. Where monotonicity cannot be proved, the row keeps the natural
-interval extension: still an enclosure, possibly wider than the exact range.
+interval extension: still an enclosure, possibly wider than the exact range. `log10` is
+increasing, so its interval is the logarithms of its argument's ends (unbounded below where the
+argument reaches 0; missing where the argument is never positive).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from collections import Counter
 
 import numpy as np
 
-#: The functions an expression may call.
-FUNCTIONS = ("min", "max")
+#: The functions an expression may call: min and max of two or more arguments, log10 of one.
+FUNCTIONS = ("min", "max", "log10")
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 #: Intervals as (lo, hi) pairs of aligned float arrays, by name.
 Env = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -55,8 +58,10 @@ def _check_node(node: ast.AST, text: str) -> None:
             raise ExpressionError(f"{text!r}: only unary minus is allowed")
     elif isinstance(node, ast.Call):
         if not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS) or node.keywords:
-            raise ExpressionError(f"{text!r}: only min(...) and max(...) may be called")
-        if len(node.args) < 2:
+            raise ExpressionError(f"{text!r}: only min(...), max(...) and log10(...) may be called")
+        if node.func.id == "log10" and len(node.args) != 1:
+            raise ExpressionError(f"{text!r}: log10 takes one argument")
+        if node.func.id != "log10" and len(node.args) < 2:
             raise ExpressionError(f"{text!r}: min and max take at least two arguments")
     elif not isinstance(node, ast.Name | ast.Load | ast.operator | ast.unaryop):
         raise ExpressionError(f"{text!r}: {type(node).__name__} is not allowed")
@@ -78,6 +83,9 @@ def values(tree: ast.expr, env: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(env[tree.id], dtype=np.float64)
     if isinstance(tree, ast.UnaryOp):
         return -values(tree.operand, env)
+    if isinstance(tree, ast.Call) and tree.func.id == "log10":
+        with np.errstate(all="ignore"):
+            return np.log10(values(tree.args[0], env))
     if isinstance(tree, ast.Call):
         combine = np.minimum if tree.func.id == "min" else np.maximum
         args = [values(a, env) for a in tree.args]
@@ -104,6 +112,8 @@ def natural(tree: ast.expr, env: Env) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(tree, ast.UnaryOp):
         lo, hi = natural(tree.operand, env)
         return -hi, -lo
+    if isinstance(tree, ast.Call) and tree.func.id == "log10":
+        return _log10(*natural(tree.args[0], env))
     if isinstance(tree, ast.Call):
         combine = np.minimum if tree.func.id == "min" else np.maximum
         ends = [natural(a, env) for a in tree.args]
@@ -128,6 +138,15 @@ def natural(tree: ast.expr, env: Env) -> tuple[np.ndarray, np.ndarray]:
         return _product(a_lo, a_hi, b_lo, b_hi)
 
 
+def _log10(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log10 of [lo, hi] (increasing): from -inf where lo <= 0; missing where hi <= 0."""
+    lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    defined = (hi > 0) & ~np.isnan(lo)  # (a missing end gives a missing result)
+    with np.errstate(all="ignore"):
+        low = np.where(lo > 0, np.log10(lo), -np.inf)
+        return np.where(defined, low, np.nan), np.where(defined, np.log10(hi), np.nan)
+
+
 def _product(a_lo, a_hi, b_lo, b_hi) -> tuple[np.ndarray, np.ndarray]:
     """[a] x [b]: the smallest and largest of the four products of ends."""
     products = [a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi]
@@ -143,6 +162,12 @@ def derivative(tree: ast.expr, name: str) -> ast.expr | None:
         return ast.Constant(0.0)
     if isinstance(tree, ast.Name):
         return ast.Constant(1.0 if tree.id == name else 0.0)
+    if isinstance(tree, ast.Call) and tree.func.id == "log10":  # u' / (u ln 10)
+        (u,) = tree.args
+        du = derivative(u, name)
+        if du is None:
+            return None
+        return ast.BinOp(du, ast.Div(), ast.BinOp(u, ast.Mult(), ast.Constant(np.log(10.0))))
     if isinstance(tree, ast.Call):
         return None
     if isinstance(tree, ast.UnaryOp):

@@ -453,7 +453,7 @@ def check_formulas(
     """Every formula's check rows, in the table's order (none without formulas.csv)."""
     if not formulas:
         return []
-    wanted = sorted({n for f in formulas for n in f.units})
+    wanted = sorted({n for f in formulas for n in f.parameters})
     exams = examinations(tables, wanted)
     out = []
     for formula in formulas:

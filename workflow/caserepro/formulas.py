@@ -13,7 +13,10 @@ compares the two estimates of body-surface area. Sides are whitelisted expressio
 (`caserepro.evaluator`). Units come from the dictionary: `pint` checks that every side has the
 quantity's dimension and supplies the factor (mL x bpm -> L/min is 0.001; a ratio -> % is 100),
 so no conversion factor is typed anywhere. A formula whose units do not agree is refused with
-`FormulaError` naming the row.
+`FormulaError` naming the row. A side may use the constants of `constants.csv` by name, each
+with its value and unit (the solubility of CO2 in plasma, 0.0307 mmol/L per mmHg): their units
+take part in the check, and the evaluated trees hold their values. `log10` takes a pure number
+(its argument's units must cancel exactly, factor 1) and gives one.
 
 Scopes: `examination` (the sides at one examination: case, timepoint, modality, method,
 source); `scan` (the quantity across the methods of one scan); `case` (the quantity across a
@@ -26,13 +29,15 @@ examination identity that contains it once (solved for it).
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 from functools import cache
 
 import pandas as pd
 import pint
 
 from caserepro import evaluator
+from caserepro.intervals import TYPOGRAPHIC_MINUS
 
 SCOPES = ("examination", "scan", "case", "visits")
 #: Dictionary unit texts that pint spells differently.
@@ -72,6 +77,13 @@ class Formula:
     label: str
     units: dict[str, pint.Unit]
     unit: str = ""
+    #: The values of the constants its sides name (constants.csv), in their own units.
+    constants: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> list[str]:
+        """The dictionary parameters its sides name, sorted (the constants left out)."""
+        return sorted(n for n in self.units if n not in self.constants)
 
     @property
     def reported(self) -> Side:
@@ -87,7 +99,7 @@ def registry() -> pint.UnitRegistry:
     """pint's units, plus the clinical ones the dictionary uses."""
     units = pint.UnitRegistry()
     units.define("bpm = 1 / minute")
-    for word in ("pts", "class", "grade", "cells"):
+    for word in ("pts", "class", "grade", "cells", "pH"):
         units.define(f"{word} = [] ")
     return units
 
@@ -122,20 +134,53 @@ def _unit_of(tree: ast.expr, units: dict[str, pint.Unit]) -> pint.Unit:
         return units[tree.id]
     if isinstance(tree, ast.UnaryOp):
         return _unit_of(tree.operand, units)
+    if isinstance(tree, ast.Call) and tree.func.id == "log10":
+        inner = registry().Quantity(1.0, _unit_of(tree.args[0], units))
+        if not inner.dimensionless or abs(inner.to("dimensionless").magnitude - 1) > 1e-12:
+            raise FormulaError(
+                f"takes log10 of {inner.units:~P}: its argument must be a pure number"
+                f" (units that cancel exactly)"
+            )
+        return registry().dimensionless
     terms = tree.args if isinstance(tree, ast.Call) else [tree.left, tree.right]
     found = [_unit_of(term, units) for term in terms]
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
         return found[0] * found[1]
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
         return found[0] / found[1]
-    if any(u != found[0] for u in found[1:]):  # + - min max
+    if not all(_interchangeable(u, found[0]) for u in found[1:]):  # + - min max
         shown = " and ".join(f"{u:~}" or "a number" for u in found)
         raise FormulaError(f"adds or compares {shown}: terms must share one unit")
     return found[0]
 
 
-def parse_formula(row: dict, units: dict[str, pint.Unit], unit_texts: dict[str, str]) -> Formula:
-    """One row of formulas.csv as a Formula (`FormulaError` naming the problem)."""
+def with_values(tree: ast.expr, constants: dict[str, float]) -> ast.expr:
+    """The tree with each constant's name replaced by its value (in the constant's unit)."""
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return ast.Constant(constants[node.id]) if node.id in constants else node
+
+    return Substitute().visit(copy.deepcopy(tree))
+
+
+def _interchangeable(a: pint.Unit, b: pint.Unit) -> bool:
+    """Whether a value in `a` is the same number in `b` (pH and a pure number; not mL and L)."""
+    one = registry().Quantity(1.0, a)
+    if one.dimensionality != registry().Quantity(1.0, b).dimensionality:
+        return False
+    return abs(one.to(b).magnitude - 1) <= 1e-12
+
+
+def parse_formula(
+    row: dict,
+    units: dict[str, pint.Unit],
+    unit_texts: dict[str, str],
+    constants: dict[str, float] | None = None,
+) -> Formula:
+    """One row of formulas.csv as a Formula (`FormulaError` naming the problem); `units` holds
+    the parameters' and the constants' units, `constants` the constants' values."""
+    constants = constants or {}
     texts = [text.strip() for text in str(row["expression"]).split("=")]
     if len(texts) < 2 and row["scope"] == "examination":
         raise FormulaError("an examination identity needs at least two sides joined by '='")
@@ -144,14 +189,17 @@ def parse_formula(row: dict, units: dict[str, pint.Unit], unit_texts: dict[str, 
         raise FormulaError(f"the first side {texts[0]!r} must be one parameter (the quantity)")
     unknown = sorted({n for t in trees for n in evaluator.names(t)} - set(units))
     if unknown:
-        raise FormulaError(f"{', '.join(unknown)} not in the data dictionary")
+        raise FormulaError(f"{', '.join(unknown)} not in the data dictionary or constants.csv")
+    if trees[0].id in constants:
+        raise FormulaError(f"the quantity {texts[0]!r} is a constant, not a parameter")
     target = units[trees[0].id]
     sides = []
     for text, tree in zip(texts, trees, strict=True):
         try:
-            sides.append(Side(text, tree, side_factor(tree, units, target)))
+            factor = side_factor(tree, units, target)
         except FormulaError as error:
             raise FormulaError(f"side {text!r} {error}") from None
+        sides.append(Side(text, with_values(tree, constants), factor))
     return Formula(
         check=str(row["check"]),
         quantity=trees[0].id,
@@ -162,15 +210,22 @@ def parse_formula(row: dict, units: dict[str, pint.Unit], unit_texts: dict[str, 
         label=str(row["label"]),
         units=units,
         unit=unit_texts[trees[0].id],
+        constants=constants,
     )
 
 
-def load(formulas: pd.DataFrame, dictionary: pd.DataFrame) -> tuple[Formula, ...]:
-    """Every formula of the table, checked against the dictionary's units, in table order.
+def load(
+    formulas: pd.DataFrame, dictionary: pd.DataFrame, constants: pd.DataFrame | None = None
+) -> tuple[Formula, ...]:
+    """Every formula of the table, checked against the dictionary's and the constants' units,
+    in table order.
 
     Raises FormulaError naming the file, the row (line of formulas.csv) and the check.
     """
     units_of = dict(zip(dictionary["parameter"].astype(str), dictionary["unit"], strict=True))
+    values = constant_values(constants, set(units_of))
+    units_of |= {name: str(unit) for name, (_, unit) in values.items()}
+    numbers = {name: value for name, (value, _) in values.items()}
     out = []
     for position, row in enumerate(formulas.to_dict("records")):
         where = f"formulas.csv line {position + 2} (check {row['check']!r})"
@@ -181,10 +236,31 @@ def load(formulas: pd.DataFrame, dictionary: pd.DataFrame) -> tuple[Formula, ...
                 for n in evaluator.names(evaluator.parse(side))
             }
             units = {n: unit(units_of[n]) for n in names if n in units_of}
-            out.append(parse_formula(row, units, units_of))
+            used = {n: v for n, v in numbers.items() if n in names}
+            out.append(parse_formula(row, units, units_of, used))
         except (FormulaError, evaluator.ExpressionError) as error:
             raise FormulaError(f"{where}: {error}") from None
     return tuple(out)
+
+
+def constant_values(
+    constants: pd.DataFrame | None, parameters: set[str]
+) -> dict[str, tuple[float, str]]:
+    """constants.csv as {name: (value, unit)}; a constant named like a parameter of the
+    dictionary is refused (one meaning per name)."""
+    if constants is None or constants.empty:
+        return {}
+    out = {}
+    for position, row in enumerate(constants.to_dict("records")):
+        name = str(row["constant"])
+        if name in parameters:
+            raise FormulaError(
+                f"constants.csv line {position + 2}: {name!r} is also a parameter of the data "
+                "dictionary; name the constant differently"
+            )
+        value = float(str(row["value"]).replace(TYPOGRAPHIC_MINUS, "-"))
+        out[name] = (value, str(row["unit"]))
+    return out
 
 
 def implied_by(formulas: tuple[Formula, ...], quantity: str) -> list[tuple[str, Side]]:
@@ -196,15 +272,17 @@ def implied_by(formulas: tuple[Formula, ...], quantity: str) -> list[tuple[str, 
             continue
         first = formula.sides[0]
         for side in formula.sides[1:]:
+            named = evaluator.parse(side.text)  # the constants by name, as their units need
             solved = (
-                side.tree
+                named
                 if formula.quantity == quantity
-                else evaluator.solve(first.tree, side.tree, quantity)
+                else evaluator.solve(first.tree, named, quantity)
             )
             if solved is None or quantity not in formula.units:
                 continue
             factor = side_factor(solved, formula.units, formula.units[quantity])
-            out.append((formula.check, Side(ast.unparse(solved), solved, factor)))
+            evaluable = with_values(solved, formula.constants)
+            out.append((formula.check, Side(ast.unparse(solved), evaluable, factor)))
     return out
 
 

@@ -476,6 +476,17 @@ def reference_range_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, A
     return out
 
 
+def constant_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The formulas' constants (constants.csv) as `<constant>.value|unit`, as written there."""
+    constants = tables.get("constants")
+    if constants is None or constants.empty:
+        return {}
+    return {
+        str(row.constant): {"value": str(row.value), "unit": str(row.unit)}
+        for row in constants.itertuples()
+    }
+
+
 def threshold_variables(thresholds: Mapping[str, Any]) -> dict[str, Any]:
     """config.yaml's thresholds as prose strings (citations are cited in the text, not printed as values)."""
     return {
@@ -532,6 +543,7 @@ def manuscript_variables(
         "recomputed": haemodynamic_variables(tables, metrics["haemodynamics"]),
         "implied": implied_variables(tables, metrics["implied"]),
         "reference_ranges": reference_range_variables(tables),
+        "constants": constant_variables(tables),
         "thresholds": threshold_variables(thresholds),
         "audit": audit_variables(audit),
         "provenance": provenance_variables(provenance),

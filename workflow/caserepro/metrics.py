@@ -71,6 +71,7 @@ INPUT_COLUMNS = {
     "timepoints": ["case_id", "timepoint", "date"],
     "table_layout": ["source"],
     "formulas": ["check", "expression", "scope", "soft", "citation", "label", "explanation"],
+    "constants": ["constant", "value", "unit"],
     "dictionary": ["parameter", "unit"],
 }
 #: The measurements' columns that `derive_metrics.py` reads as categorical: the key columns, the
@@ -228,7 +229,7 @@ def _derived(w: pd.DataFrame, side: formulas.Side | None) -> tuple[Interval, pd.
 
 
 def _identities(tables: dict[str, pd.DataFrame]) -> tuple[formulas.Formula, ...]:
-    return formulas.load(tables["formulas"], tables["dictionary"])
+    return formulas.load(tables["formulas"], tables["dictionary"], tables.get("constants"))
 
 
 def _giving(

@@ -17,6 +17,7 @@ RAW_TABLES: tuple[str, ...] = (
     "table_layout",
     "checks",
     "formulas",
+    "constants",
     "paper_tables",
     "modalities",
     "qualifiers",
@@ -27,6 +28,7 @@ RAW_TABLES: tuple[str, ...] = (
 #: Tables a case report need not have: an absent file or a header alone means none.
 OPTIONAL_TABLES: tuple[str, ...] = (
     "formulas",  # a paper whose parameters no identity ties together has none
+    "constants",  # and a paper whose identities name no constant
     "infusions",
     "claims",
     "methods",

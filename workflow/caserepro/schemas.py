@@ -372,6 +372,20 @@ class FormulaTable(pa.DataFrameModel):
         strict = True
 
 
+class ConstantTable(pa.DataFrameModel):
+    """A constant a formula names (caserepro.formulas): its value and unit, where the value
+    comes from (a citation key), and what it is."""
+
+    constant: Series[str] = pa.Field(str_matches=CODE, unique=True)
+    value: Series[str] = pa.Field(str_matches=PRINTED_NUMBER)
+    unit: Series[str]
+    citation: Series[str] = pa.Field(nullable=True, str_matches=CODE)
+    description: Series[str]
+
+    class Config:
+        strict = True
+
+
 TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "cases": CaseTable,
     "timepoints": TimepointTable,
@@ -383,6 +397,7 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "table_layout": TableLayoutTable,
     "checks": CheckTable,
     "formulas": FormulaTable,
+    "constants": ConstantTable,
     "paper_tables": PaperTableTable,
     "modalities": ModalityTable,
     "qualifiers": QualifierTable,
