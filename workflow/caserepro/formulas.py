@@ -37,7 +37,7 @@ import pandas as pd
 import pint
 
 from caserepro import evaluator
-from caserepro.intervals import TYPOGRAPHIC_MINUS
+from caserepro.intervals import printed_number
 
 SCOPES = ("examination", "scan", "case", "visits")
 #: Dictionary unit texts that pint spells differently.
@@ -258,8 +258,7 @@ def constant_values(
                 f"constants.csv line {position + 2}: {name!r} is also a parameter of the data "
                 "dictionary; name the constant differently"
             )
-        value = float(str(row["value"]).replace(TYPOGRAPHIC_MINUS, "-"))
-        out[name] = (value, str(row["unit"]))
+        out[name] = (float(printed_number(pd.Series([row["value"]])).iloc[0]), str(row["unit"]))
     return out
 
 
