@@ -51,3 +51,8 @@ def figure_outputs(figure):
         f"{figure}_png": files["png"],
         f"{figure}_json": files["json"],
     }
+
+
+def audit_parts(suffix):
+    """Every part's file of the audit with this suffix, in the order the table joins them."""
+    return [paths.audit_part_file(RESULTS, part, suffix) for part in paths.AUDIT_PARTS]
