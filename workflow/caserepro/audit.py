@@ -39,6 +39,7 @@ summary; the checks of values stated twice (`repeated_value`, `age_vs_dates`) ar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -329,10 +330,13 @@ def merge_audit_parts(
     lines: list[str], kept: list[str], config: dict, path: str
 ) -> tuple[str, pd.Series]:
     """Join the parts' lines (in `PARTS` order) under the header as the consistency CSV at
-    `path`; the Markdown summary and the checks per verdict, from the parts' kept rows."""
-    write_concatenated(path, csv_header(COLUMNS), lines)
-    checks = pd.concat([pd.read_parquet(file) for file in kept], ignore_index=True)
-    summary = summary_markdown(checks, int(config["audit"]["summary_max_listed"]))
+    `path`; the Markdown summary and the checks per verdict, from the parts' kept rows. The
+    kernel copies the lines on a second thread while the summary is made."""
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        joined = helper.submit(write_concatenated, path, csv_header(COLUMNS), lines)
+        checks = pd.concat([pd.read_parquet(file) for file in kept], ignore_index=True)
+        summary = summary_markdown(checks, int(config["audit"]["summary_max_listed"]))
+        joined.result()
     return summary, checks["verdict"].value_counts().sort_index()
 
 
