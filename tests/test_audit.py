@@ -173,6 +173,12 @@ def test_the_audit_written_in_parts_is_the_audit_written_whole(tables, config, t
     assert summary == whole
     assert counts.to_dict() == whole_counts.to_dict()
     assert all(f.stat().st_size > 0 for f in lines)  # every part has rows on the paper
+    write_audit_part(tables, few, "all", tmp_path / "all.csv", tmp_path / "all.parquet")
+    summary, counts = merge_audit_parts(
+        [tmp_path / "all.csv"], [tmp_path / "all.parquet"], few, tmp_path / "one.csv"
+    )
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert summary == whole
 
 
 def test_an_unknown_part_is_refused(tables, config, tmp_path):

@@ -312,13 +312,15 @@ def write_audit(tables: dict[str, pd.DataFrame], config: dict, path: str) -> tup
 def write_audit_part(
     tables: dict[str, pd.DataFrame], config: dict, part: str, lines: str, kept: str
 ) -> None:
-    """Write one part of the audit (of `PARTS`): its CSV lines without the header to `lines`,
-    and what the summary reads of its rows (`_for_summary`) as Parquet to `kept`. The lines of
-    every part in `PARTS` order under one header are `write_audit`'s CSV (`merge_audit_parts`)."""
+    """Write one part of the audit (of `PARTS`, or "all" of them): its CSV lines without the
+    header to `lines`, and what the summary reads of its rows (`_for_summary`) as Parquet to
+    `kept`. The lines of every part in `PARTS` order under one header are `write_audit`'s CSV
+    (`merge_audit_parts`)."""
     summary_rows = []
+    parts = PARTS if part == "all" else (part,)
 
     def rows() -> Iterator[pd.DataFrame]:
-        for checks in audit_rows(tables, config, (part,)):
+        for checks in audit_rows(tables, config, parts):
             summary_rows.append(_for_summary(checks))
             yield checks
 

@@ -173,7 +173,8 @@ def audit_file(results_dir: str | Path) -> Path:
 
 
 #: The audit's parts, each written by a job of its own (rule `audit_part`) and joined in this
-#: order into the consistency table (`caserepro.audit.PARTS` says which checks each runs).
+#: order into the consistency table (`caserepro.audit.PARTS` says which checks each runs); a
+#: small raw folder is audited by one job, part "all" (config `audit.parts_from_mb`).
 AUDIT_PARTS: tuple[str, ...] = ("formulas", "restated", "claims", "patterns")
 
 

@@ -12,7 +12,7 @@ rule audit_part:
     log:
         RESULTS / "logs" / "audit_part_{part}.log",
     wildcard_constraints:
-        part="|".join(paths.AUDIT_PARTS),
+        part="|".join([*paths.AUDIT_PARTS, "all"]),
     conda:
         SOFTWARE
     params:
