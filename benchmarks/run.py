@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
-SCALING_RULES = ("validate_raw", "derive_metrics", "audit_consistency")
+SCALING_RULES = ("validate_raw", "derive_metrics", "audit_part", "audit_consistency")
 CASE_TABLES = ("cases", "timepoints", "infusions", "measurements", "claims")
 
 

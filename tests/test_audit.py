@@ -15,6 +15,7 @@ from caserepro.audit import (
     CODED_COLUMNS,
     COLUMNS,
     INPUT_COLUMNS,
+    PARTS,
     TEXT_COLUMNS,
     VERDICTS,
     AuditReport,
@@ -23,9 +24,11 @@ from caserepro.audit import (
     check_ages,
     check_repeated_values,
     known_checks,
+    merge_audit_parts,
     run_audit,
     summary_markdown,
     write_audit,
+    write_audit_part,
 )
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, edit_measurement
@@ -153,6 +156,34 @@ def test_the_audit_written_check_by_check_is_the_whole_table(tables, config, tmp
     assert "more checks that are not consistent are not listed" in summary
     assert counts.to_dict() == report.checks["verdict"].value_counts().to_dict()
     assert counts.sum() == len(report.checks) > counts["consistent"] > 0
+
+
+def test_the_audit_written_in_parts_is_the_audit_written_whole(tables, config, tmp_path):
+    """Each part of `PARTS` written by itself (as the jobs of rule audit_part do), then joined in
+    order: the same CSV bytes, summary and counts as `write_audit` in one process."""
+    few = copy.deepcopy(config)
+    few["audit"]["summary_max_listed"] = 2
+    whole, whole_counts = write_audit(tables, few, tmp_path / "whole.csv")
+    lines = [tmp_path / f"{part}.csv" for part in PARTS]
+    kept = [tmp_path / f"{part}.parquet" for part in PARTS]
+    for part, lines_file, kept_file in zip(PARTS, lines, kept, strict=True):
+        write_audit_part(tables, few, part, lines_file, kept_file)
+    summary, counts = merge_audit_parts(lines, kept, few, tmp_path / "joined.csv")
+    assert (tmp_path / "joined.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert summary == whole
+    assert counts.to_dict() == whole_counts.to_dict()
+    assert all(f.stat().st_size > 0 for f in lines)  # every part has rows on the paper
+    write_audit_part(tables, few, "all", tmp_path / "all.csv", tmp_path / "all.parquet")
+    summary, counts = merge_audit_parts(
+        [tmp_path / "all.csv"], [tmp_path / "all.parquet"], few, tmp_path / "one.csv"
+    )
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert summary == whole
+
+
+def test_an_unknown_part_is_refused(tables, config, tmp_path):
+    with pytest.raises(ValueError, match="no part of the audit is called 'typo'"):
+        write_audit_part(tables, config, "typo", tmp_path / "a.csv", tmp_path / "a.parquet")
 
 
 def test_the_rows_kept_for_the_summary_are_the_flagged_rows_and_three_columns(checks):

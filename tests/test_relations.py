@@ -11,6 +11,7 @@ from caserepro.relations import (
     _pairs_known,
     _positions_in,
     per_value,
+    placement_flags,
 )
 from caserepro.schemas import RELATIONS
 
@@ -82,3 +83,70 @@ def test_flags_are_the_same_for_text_and_categorical_tables(tables):
     assert not flagged.loc[0, "unit_matches"]
     assert not flagged.loc[1, "case_known"]
     assert not flagged.loc[2, "parameter_known"]
+
+
+def plain_placement_flags(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """What `placement_flags` answers, from `tables.placements` and `placement_problems`."""
+    from caserepro import tables as paper_tables
+
+    rows = tables["table_layout"].reset_index(drop=True)
+    placed = paper_tables.placements(tables | {"table_layout": rows})
+    found = paper_tables.placement_problems(placed, paper_tables.layout_of({"table_layout": rows}))
+    shared = placed[placed["measurement"].isin(found["measurements_in_two_cells"])]
+    single = found["row_cells_single"].to_numpy() & ~np.isin(
+        np.arange(len(rows)), shared["layout_row"].to_numpy()
+    )
+    return found["row_has_values"].to_numpy(), single
+
+
+def _placement_variants(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
+    """The paper's tables, and layouts and values that crowd a cell, put a value in two rows,
+    leave a row empty, name another case or no case, or show no method."""
+    layout, m = tables["table_layout"], tables["measurements"]
+    twice = pd.concat([layout, layout.iloc[[1, 6]]], ignore_index=True)  # heart rate, EDV again
+    other = layout.assign(case_id=layout["case_id"].where(layout.index % 3 != 0, "NO-SUCH"))
+    blank = layout.assign(
+        case_id=layout["case_id"].where(layout.index % 2 == 0, None),
+        modality=layout["modality"].where(layout.index % 4 != 1, None),
+    )
+    empty = layout.assign(parameter=layout["parameter"].where(layout.index != 4, "not_measured"))
+    in_table1 = m.index[m["source"].astype(str) == "Table 1"]
+    crowded = pd.concat([m, m.loc[in_table1[:3]]], ignore_index=True)
+    no_methods = {k: v for k, v in tables.items() if k != "methods"}
+    heading = layout.iloc[[0]].assign(row=99, label="A heading", parameter=None, source=None)
+    headed = pd.concat([layout, heading.assign(modality=None)], ignore_index=True)
+    return {
+        "heading row": tables | {"table_layout": headed},
+        "paper": tables,
+        "row twice": tables | {"table_layout": twice},
+        "other case": tables | {"table_layout": other},
+        "blank case and modality": tables | {"table_layout": blank},
+        "empty row": tables | {"table_layout": empty},
+        "crowded cell": tables | {"measurements": crowded},
+        "no methods": no_methods,
+    }
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_placement_flags_on_codes_equal_the_placements_in_text(tables, categorical):
+    """validation's placements on codes (`placement_flags`) answer as `tables.placements` does."""
+    for name, variant in _placement_variants(tables).items():
+        if categorical:
+            variant = {
+                table: frame.astype({c: "category" for c, t in frame.dtypes.items() if t == "str"})
+                for table, frame in variant.items()
+            }
+        try:
+            plain = plain_placement_flags(variant)
+        except StopIteration:  # a table's values carry methods that methods.csv lacks
+            with pytest.raises(StopIteration):
+                placement_flags(variant)
+            continue
+        fast = placement_flags(variant)
+        np.testing.assert_array_equal(fast[0], plain[0], err_msg=name)
+        np.testing.assert_array_equal(fast[1], plain[1], err_msg=name)
+    variants = _placement_variants(tables)
+    flags = {name: placement_flags(v) for name, v in variants.items() if name != "no methods"}
+    assert flags["paper"][0].all() and flags["paper"][1].all()
+    assert not flags["row twice"][1].all() and not flags["crowded cell"][1].all()
+    assert not flags["empty row"][0].all() and not flags["other case"][0].all()

@@ -39,6 +39,7 @@ summary; the checks of values stated twice (`repeated_value`, `age_vs_dates`) ar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -47,8 +48,18 @@ import pandas as pd
 
 from caserepro import claims, formula_checks, formulas
 from caserepro.claims import CHECKS as CLAIM_CHECKS
-from caserepro.io import csv_bytes, in_order, write_csv_parts
+from caserepro.io import (
+    csv_bytes,
+    csv_header,
+    csv_lines_of,
+    in_order,
+    write_bytes,
+    write_concatenated,
+    write_csv_parts,
+    write_table,
+)
 from caserepro.metrics import KEY_COLUMNS, MEASURED_COLUMNS
+from caserepro.paths import AUDIT_PARTS
 from caserepro.patterns import CHECKS as PATTERN_CHECKS
 from caserepro.patterns import reviewer_parts
 from caserepro.restated import check_ages, check_repeated_values
@@ -87,6 +98,13 @@ CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier", "qualifier_means
 
 # --- the whole audit -------------------------------------------------------------------------
 
+#: The audit in parts, each run by a job of its own (rule `audit_part`) so that the parts share
+#: the cores: the consistency table is their rows one part after the other, in this order
+#: (`_checks` says which checks each part runs).
+PARTS: tuple[str, ...] = AUDIT_PARTS
+#: The parts that are the engine's checks (`audit`); `patterns` are the reviewer's.
+ENGINE_PARTS: tuple[str, ...] = PARTS[:-1]
+
 
 def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -> pd.DataFrame:
     """Every check on every case, one row per check: the formulas' checks (formulas.csv order),
@@ -95,24 +113,48 @@ def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -
 
 
 def audit_parts(
-    tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading
+    tables: dict[str, pd.DataFrame],
+    thresholds: dict,
+    grading: Grading,
+    parts: tuple[str, ...] = ENGINE_PARTS,
 ) -> Iterator[pd.DataFrame]:
     """`audit`'s rows check by check, in output order, each part made only when the one before
-    it is taken (at most three held): a cohort's checks are never all in memory at once."""
+    it is taken (at most three held): a cohort's checks are never all in memory at once.
+    `parts` (of `PARTS`, in its order) chooses which checks run."""
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        raise ValueError(f"no part of the audit is called {unknown[0]!r}; the parts: {PARTS}")
     identities = formulas.load(tables["formulas"], tables["dictionary"], tables.get("constants"))
     grading = grading.with_soft(tuple(f.check for f in identities if f.soft))
-    checks: list[Callable[[], object]] = [
-        partial(formula_checks.check_formulas, identities, tables, grading),
-        partial(check_repeated_values, tables, grading),
-        partial(formula_checks.check_same_month, tables, grading),
-        partial(check_ages, tables, grading),
-        partial(claims.check_claims, tables, thresholds, grading),
+    checks = [
+        check
+        for part in PARTS
+        if part in parts
+        for check in _checks(part, identities, tables, thresholds, grading)
     ]
     # Two checks at a time: numpy's and Arrow's kernels release the GIL. Each only reads.
     for result in in_order(lambda check: check(), checks):
         for part in [result] if isinstance(result, pd.DataFrame) else result:
             if len(part):
                 yield _typed(part)
+
+
+def _checks(
+    part: str, identities: tuple, tables: dict, thresholds: dict, grading: Grading
+) -> list[Callable[[], object]]:
+    """The checks of one part of the audit, in output order, each a call that makes its rows."""
+    if part == "formulas":
+        return [partial(formula_checks.check_formulas, identities, tables, grading)]
+    if part == "restated":
+        return [
+            partial(check_repeated_values, tables, grading),
+            partial(formula_checks.check_same_month, tables, grading),
+            partial(check_ages, tables, grading),
+        ]
+    if part == "claims":
+        return [partial(claims.check_claims, tables, thresholds, grading)]
+    # caserepro.patterns: the reviewer's soft patterns, one at a time
+    return [partial(reviewer_parts, tables, {"thresholds": thresholds})]
 
 
 def _typed(part: pd.DataFrame) -> pd.DataFrame:
@@ -232,18 +274,17 @@ def run_audit(tables: dict[str, pd.DataFrame], config: dict) -> AuditReport:
     return AuditReport(checks, int(config["audit"]["summary_max_listed"]))
 
 
-def audit_rows(tables: dict[str, pd.DataFrame], config: dict) -> Iterator[pd.DataFrame]:
+def audit_rows(
+    tables: dict[str, pd.DataFrame], config: dict, parts: tuple[str, ...] = PARTS
+) -> Iterator[pd.DataFrame]:
     """`run_audit`'s rows part by part in output order: the engine's checks, then the reviewer's
-    soft patterns; after the last part, an error if a check emitted has no label."""
+    soft patterns (only those of `parts`); after the last part, an error if a check emitted has
+    no label."""
     grading = Grading.from_config(config["audit"], known=known_checks(tables))
     emitted: set[str] = set()
-    for part in audit_parts(tables, config["thresholds"], grading):
+    for part in audit_parts(tables, config["thresholds"], grading, parts):
         emitted.update(part["check"].unique())
         yield part
-    for part in reviewer_parts(tables, config):  # caserepro.patterns: soft patterns
-        if len(part):
-            emitted.update(part["check"].unique())
-            yield _typed(part)
     if "checks" in tables:  # every check that is emitted has a name for readers
         unnamed = sorted(emitted - set(formulas.check_names(tables)["check"]))
         if unnamed:
@@ -266,6 +307,39 @@ def write_audit(tables: dict[str, pd.DataFrame], config: dict, path: str) -> tup
     write_csv_parts(path, COLUMNS, parts())
     checks = pd.concat(kept, ignore_index=True)
     summary = summary_markdown(checks, int(config["audit"]["summary_max_listed"]))
+    return summary, checks["verdict"].value_counts().sort_index()
+
+
+def write_audit_part(
+    tables: dict[str, pd.DataFrame], config: dict, part: str, lines: str, kept: str
+) -> None:
+    """Write one part of the audit (of `PARTS`, or "all" of them): its CSV lines without the
+    header to `lines`, and what the summary reads of its rows (`_for_summary`) as Parquet to
+    `kept`. The lines of every part in `PARTS` order under one header are `write_audit`'s CSV
+    (`merge_audit_parts`)."""
+    summary_rows = []
+    parts = PARTS if part == "all" else (part,)
+
+    def rows() -> Iterator[pd.DataFrame]:
+        for checks in audit_rows(tables, config, parts):
+            summary_rows.append(_for_summary(checks))
+            yield checks
+
+    write_bytes(lines, csv_lines_of(rows()))
+    write_table(kept, pd.concat([_typed(pd.DataFrame(columns=COLUMNS)), *summary_rows]))
+
+
+def merge_audit_parts(
+    lines: list[str], kept: list[str], config: dict, path: str
+) -> tuple[str, pd.Series]:
+    """Join the parts' lines (in `PARTS` order) under the header as the consistency CSV at
+    `path`; the Markdown summary and the checks per verdict, from the parts' kept rows. The
+    kernel copies the lines on a second thread while the summary is made."""
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        joined = helper.submit(write_concatenated, path, csv_header(COLUMNS), lines)
+        checks = pd.concat([pd.read_parquet(file) for file in kept], ignore_index=True)
+        summary = summary_markdown(checks, int(config["audit"]["summary_max_listed"]))
+        joined.result()
     return summary, checks["verdict"].value_counts().sort_index()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -234,8 +235,21 @@ def csv_chunks_of(
     """UTF-8 CSV of frames with the same `columns`, one after the other, as `csv_chunks` writes
     their concatenation; each frame is taken from `frames` only when its lines are due, so a
     table made part by part is never all in memory."""
+    yield csv_header(columns)
+    yield from csv_lines_of(frames, rows)
+
+
+def csv_header(columns: list[str]) -> bytes:
+    """The header line of a CSV of `columns`, as `to_csv` writes it."""
     header = pa.array([str(name) for name in columns], pa.large_string())
-    yield (",".join(_quoted(header).to_pylist()) + "\n").encode("utf-8")
+    return (",".join(_quoted(header).to_pylist()) + "\n").encode("utf-8")
+
+
+def csv_lines_of(
+    frames: Iterable[pd.DataFrame], rows: int = CSV_CHUNK_ROWS
+) -> Iterator[bytes | memoryview]:
+    """`csv_chunks_of` without the header line: the lines of the frames, in order, so that the
+    lines of a table written part by part by several jobs can be joined under one header."""
     pieces = (
         frame.iloc[start : start + rows] for frame in frames for start in range(0, len(frame), rows)
     )
@@ -294,6 +308,40 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
     """Write `frame` as CSV (see `csv_chunks`) atomically, piece by piece."""
     write_bytes(path, csv_chunks(frame))
+
+
+def write_concatenated(path: str | Path, head: bytes, files: Iterable[str | Path]) -> None:
+    """Write `head`, then the bytes of each file in order, as one file, atomically (see
+    `write_bytes`). The files are copied by the kernel, not read into Python."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
+        try:
+            tmp.write(head)
+            tmp.flush()
+            for name in files:
+                with open(name, "rb") as part:
+                    _copy_to(part, tmp)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    os.chmod(tmp.name, 0o644)
+    os.replace(tmp.name, path)
+
+
+def _copy_to(source, target) -> None:
+    """Append all of an open file to another (`os.copy_file_range` where the system has it)."""
+    total = left = os.fstat(source.fileno()).st_size
+    try:
+        while left > 0:
+            copied = os.copy_file_range(source.fileno(), target.fileno(), min(left, 1 << 30))
+            if copied == 0:
+                break
+            left -= copied
+    except (AttributeError, OSError):  # no copy_file_range (or not between these files)
+        source.seek(total - left)
+        shutil.copyfileobj(source, target, 1 << 24)
 
 
 def write_csv_parts(path: str | Path, columns: list[str], parts: Iterable[pd.DataFrame]) -> None:

@@ -174,6 +174,18 @@ def audit_file(results_dir: str | Path) -> Path:
     return Path(results_dir) / "audit" / "consistency.csv"
 
 
+#: The audit's parts, each written by a job of its own (rule `audit_part`) and joined in this
+#: order into the consistency table (`caserepro.audit.PARTS` says which checks each runs); a
+#: small raw folder is audited by one job, part "all" (config `audit.parts_from_mb`).
+AUDIT_PARTS: tuple[str, ...] = ("formulas", "restated", "claims", "patterns")
+
+
+def audit_part_file(results_dir: str | Path, part: str, suffix: str) -> Path:
+    """A part of the audit as its job wrote it: its CSV lines without the header (`csv`) or the
+    rows the summary reads (`parquet`); removed once the parts are joined."""
+    return Path(results_dir) / "audit" / "parts" / f"{part}.{suffix}"
+
+
 def audit_summary_file(results_dir: str | Path) -> Path:
     """The audit's human-readable Markdown summary, included by the manuscript."""
     return Path(results_dir) / "audit" / "summary.md"

@@ -364,6 +364,151 @@ def _blank_or_case(frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.S
     return frame["case_id"].isna() | _isin(frame["case_id"], tables["cases"]["case_id"])
 
 
+# --- where the layout places values, on integer codes ------------------------------------------
+# `tables.placements` builds each placed value's printed cell as text; validation needs only
+# which rows and cells get values, so `placement_flags` works on each key column's codes instead
+# (the same answers: tests/test_relations.py holds it to `tables.placement_problems`).
+
+#: A placed value's key columns, as codes in one vocabulary per column (`_coded_cells`).
+CELL_CODES = ["case_id", "timepoint", "modality", "method", "parameter", "source"]
+
+
+def _word(value: object) -> object:
+    return None if pd.isna(value) else value
+
+
+def _code(words: list, word: object) -> int:
+    """The code of a word in a vocabulary (a list, extended with the word if new)."""
+    if word not in words:
+        words.append(word)
+    return words.index(word)
+
+
+def _coded(column: pd.Series, words: list) -> np.ndarray:
+    """Each cell's code in a vocabulary (missing as the word None), extended with new values."""
+    codes, values = distinct(column)
+    position = {word: i for i, word in enumerate(words)}
+    lookup = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        word = _word(value)
+        if word not in position:
+            position[word] = len(words)
+            words.append(word)
+        lookup[i] = position[word]
+    return lookup[codes]
+
+
+def _coded_cells(tables: dict[str, pd.DataFrame], wanted: set) -> tuple[pd.DataFrame, dict]:
+    """Every value a layout row could place (measurements; blood pressure and infusion rows if
+    `wanted` names them) as codes of `CELL_CODES` and the measurement's row (-1: a composite),
+    and each column's vocabulary."""
+    m = tables["measurements"]
+    words: dict[str, list] = {column: [] for column in CELL_CODES}
+    cells = pd.DataFrame({c: _coded(m[c], words[c]) for c in CELL_CODES})
+    cells = cells.assign(measurement=m.index.to_numpy())
+    parts = [cells]
+    if "blood_pressure" in wanted:
+        parts.append(_coded_blood_pressure(cells, words))
+    infusion_rows = [row for row in paper_tables.INFUSION_ROWS if row in wanted]
+    if infusion_rows and "infusions" in tables:
+        parts.append(_coded_infusions(tables["infusions"], infusion_rows, words))
+    return pd.concat(parts, ignore_index=True), words
+
+
+def _coded_blood_pressure(cells: pd.DataFrame, words: dict) -> pd.DataFrame:
+    """Systolic and diastolic values of one reading as one 'blood_pressure' cell (`tables`)."""
+    keys = ["case_id", "timepoint", "modality", "method", "source"]
+    parameter = cells["parameter"].to_numpy()
+    sbp = cells.loc[parameter == _code(words["parameter"], "sbp"), keys]
+    dbp = cells.loc[parameter == _code(words["parameter"], "dbp"), keys]
+    joined = sbp.merge(dbp, on=keys)
+    return joined.assign(parameter=_code(words["parameter"], "blood_pressure"), measurement=-1)
+
+
+def _coded_infusions(infusions: pd.DataFrame, rows: list[str], words: dict) -> pd.DataFrame:
+    """The infusion rows (complaints, cells, complications) a layout shows, one cell per value
+    (a dose always has one: `format_printed` prints a missing dose too)."""
+    keys = {c: _coded(infusions[c], words[c]) for c in ["case_id", "timepoint", "source"]}
+    parts = []
+    for row in rows:
+        present = infusions[row].notna().to_numpy() if row != "cell_dose" else slice(None)
+        frame = pd.DataFrame({c: codes[present] for c, codes in keys.items()})
+        parts.append(frame.assign(parameter=_code(words["parameter"], row)))
+    blank = {c: _code(words[c], None) for c in ["modality", "method"]}
+    return pd.concat(parts, ignore_index=True).assign(**blank, measurement=-1)
+
+
+def _placed(cells: pd.DataFrame, layout: pd.DataFrame, words: dict) -> pd.DataFrame:
+    """The cells each layout row places (its parameter and source; its modality and case unless
+    blank), with the row's number (`layout_row`)."""
+    rows = {c: _coded(layout[c], words[c]) for c in ["parameter", "source", "modality", "case_id"]}
+    size = {c: len(words[c]) for c in rows}
+    both = combined_key(
+        [(np.concatenate([rows[c], cells[c].to_numpy()]), size[c]) for c in ["parameter", "source"]]
+    )  # one call, so that the layout's keys and the cells' compare
+    row_key, cell_key = both[: len(layout)], both[len(layout) :]
+    candidates = cells[np.isin(cell_key, row_key)].assign(key=cell_key[np.isin(cell_key, row_key)])
+    by_row = pd.DataFrame(
+        {
+            "key": row_key,
+            "layout_row": np.arange(len(layout)),
+            "modality_row": rows["modality"],
+            "case_row": rows["case_id"],
+            "any_modality": layout["modality"].isna().to_numpy(),
+            "any_case": layout["case_id"].isna().to_numpy(),
+        }
+    )
+    placed = candidates.merge(by_row, on="key")
+    keep = (placed["any_modality"] | (placed["modality_row"] == placed["modality"])) & (
+        placed["any_case"] | (placed["case_row"] == placed["case_id"])
+    )
+    return placed[keep.to_numpy()]
+
+
+def _with_first_method(
+    placed: pd.DataFrame, layout: pd.DataFrame, tables: dict, words: dict
+) -> np.ndarray:
+    """Each placed value's method code, a value without one under its table's first method
+    (methods.csv order) among those its table's values carry (`tables._with_columns`)."""
+    tables_words: list = []
+    table_of_row = _coded(layout["table"], tables_words)
+    table = table_of_row[placed["layout_row"].to_numpy()]
+    method = placed["method"].to_numpy().copy()
+    blank_table, blank_method = _code(tables_words, None), _code(words["method"], None)
+    carried = (method != blank_method) & (table != blank_table)
+    pairs = pd.DataFrame({"table": table[carried], "method": method[carried]}).drop_duplicates()
+    order = [_word(v) for v in tables["methods"]["method"]] if "methods" in tables else []
+    for t, codes in pairs.groupby("table")["method"]:
+        found = {words["method"][code] for code in codes}
+        first = next(m for m in order if m in found)
+        method[(table == t) & (method == blank_method)] = words["method"].index(first)
+    return method
+
+
+def placement_flags(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """Per layout row (file order): whether it places a value, and whether each of its cells
+    holds one value and none of its values sits in another cell too (`tables.placements` and
+    `tables.placement_problems`, on codes)."""
+    layout = tables["table_layout"].reset_index(drop=True)
+    wanted = {_word(v) for v in distinct(layout["parameter"])[1]}
+    cells, words = _coded_cells(tables, wanted)
+    placed = _placed(cells, layout, words)
+    row = placed["layout_row"].to_numpy()
+    method = _with_first_method(placed, layout, tables, words)
+    columns = [(row, len(layout)), (method, len(words["method"]))]
+    columns += [(placed[c].to_numpy(), len(words[c])) for c in ["case_id", "timepoint"]]
+    shared_cell = pd.Series(combined_key(columns)).duplicated(keep=False).to_numpy()
+    measurement = placed["measurement"].to_numpy()
+    is_value = measurement >= 0
+    values = pd.Series(measurement[is_value])
+    twice = values[values.duplicated(keep=False).to_numpy()].unique()
+    in_two_cells = np.union1d(twice, measurement[shared_cell & is_value])
+    rows = np.arange(len(layout))
+    shared_rows = row[np.isin(measurement, in_two_cells) & is_value]
+    single = ~np.isin(rows, row[shared_cell]) & ~np.isin(rows, shared_rows)
+    return np.isin(rows, row), single
+
+
 def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Table layout rows with checks that each shows a known parameter of a known case and
     modality, at least one value, and no value that another row or cell shows too."""
@@ -376,17 +521,13 @@ def enrich_table_layout(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         layout["modality"],
         lambda values: values.isna() | _isin(values, tables["modalities"]["modality"]),
     )
-    rows = layout.reset_index(drop=True)
-    placed = paper_tables.placements(tables | {"table_layout": rows})
-    found = paper_tables.placement_problems(placed, paper_tables.layout_of({"table_layout": rows}))
-    shared = placed[placed["measurement"].isin(found["measurements_in_two_cells"])]
+    has_values, cells_single = placement_flags(tables)
     return layout.assign(
         parameter_known=known | heading,
         case_known=_blank_or_case(layout, tables),
         modality_known=modality,
-        row_has_values=found["row_has_values"].to_numpy() | heading,
-        row_cells_single=found["row_cells_single"].to_numpy()
-        & ~np.isin(np.arange(len(layout)), shared["layout_row"].to_numpy()),
+        row_has_values=has_values | heading,
+        row_cells_single=cells_single,
     )
 
 

@@ -1,10 +1,31 @@
-# Stage: audit. Whether the paper's numbers follow from one another (caserepro.audit).
+# Stage: audit. Whether the paper's numbers follow from one another (caserepro.audit): its parts
+# run as jobs of their own, side by side, and are joined in order into one table.
 AUDIT_OUTPUTS = [paths.audit_file(RESULTS), paths.audit_summary_file(RESULTS)]
+
+
+rule audit_part:
+    input:
+        **VALIDATED,
+    output:
+        lines=temp(paths.audit_part_file(RESULTS, "{part}", "csv")),
+        kept=temp(paths.audit_part_file(RESULTS, "{part}", "parquet")),
+    log:
+        RESULTS / "logs" / "audit_part_{part}.log",
+    wildcard_constraints:
+        part="|".join([*paths.AUDIT_PARTS, "all"]),
+    conda:
+        SOFTWARE
+    params:
+        thresholds=config["thresholds"],
+        audit=config["audit"],
+    script:
+        "../scripts/audit_part.py"
 
 
 rule audit_consistency:
     input:
-        **VALIDATED,
+        lines=audit_parts("csv"),
+        kept=audit_parts("parquet"),
     output:
         checks=report(
             paths.audit_file(RESULTS),
@@ -17,7 +38,6 @@ rule audit_consistency:
     conda:
         SOFTWARE
     params:
-        thresholds=config["thresholds"],
         audit=config["audit"],
     script:
         "../scripts/audit_consistency.py"

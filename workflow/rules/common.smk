@@ -51,3 +51,16 @@ def figure_outputs(figure):
         f"{figure}_png": files["png"],
         f"{figure}_json": files["json"],
     }
+
+
+def audit_jobs():
+    """The audit's parts that run as jobs: every part, side by side, for a large raw folder
+    (config `audit.parts_from_mb`); one job of all of them ("all") for a small one."""
+    measurements = paths.raw_file(RAW, "measurements")
+    size_mb = measurements.stat().st_size / 1e6 if measurements.exists() else 0
+    return paths.AUDIT_PARTS if size_mb >= config["audit"]["parts_from_mb"] else ("all",)
+
+
+def audit_parts(suffix):
+    """Every part's file of the audit with this suffix, in the order the table joins them."""
+    return [paths.audit_part_file(RESULTS, part, suffix) for part in audit_jobs()]

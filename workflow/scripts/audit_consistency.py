@@ -1,15 +1,12 @@
-"""Audit the paper's numbers against one another; write the checks (CSV) and a Markdown summary."""
+"""Join the audit's parts into the checks (CSV) and write its Markdown summary."""
 
-from caserepro.audit import CODED_COLUMNS, INPUT_COLUMNS, write_audit
-from caserepro.io import read_tables, write_text
+from caserepro.audit import merge_audit_parts
+from caserepro.io import write_text
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 
-inputs = {name: path for name, path in snakemake.input.items() if name in INPUT_COLUMNS}
-tables = read_tables(  # only what the audit reads, its texts coded by Parquet's dictionaries
-    inputs, columns=INPUT_COLUMNS, categorical={"measurements": CODED_COLUMNS}
-)
-config = {"thresholds": snakemake.params.thresholds, "audit": snakemake.params.audit}
-summary, counts = write_audit(tables, config, snakemake.output.checks)  # check by check
+config = {"audit": snakemake.params.audit}
+lines, kept = list(snakemake.input.lines), list(snakemake.input.kept)
+summary, counts = merge_audit_parts(lines, kept, config, snakemake.output.checks)
 write_text(snakemake.output.summary, summary)
 write_text(snakemake.log[0], "".join(f"{verdict}: {n}\n" for verdict, n in counts.items()))
