@@ -58,7 +58,9 @@ def audit_jobs():
     (config `audit.parts_from_mb`); one job of all of them ("all") for a small one."""
     measurements = paths.raw_file(RAW, "measurements")
     size_mb = measurements.stat().st_size / 1e6 if measurements.exists() else 0
-    return paths.AUDIT_PARTS if size_mb >= config["audit"]["parts_from_mb"] else ("all",)
+    return (
+        paths.AUDIT_PARTS if size_mb >= config["audit"]["parts_from_mb"] else ("all",)
+    )
 
 
 def audit_parts(suffix):
