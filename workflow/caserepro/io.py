@@ -9,8 +9,9 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,21 +24,28 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def write_bytes(path: str | Path, data: bytes | Iterable[bytes | memoryview]) -> None:
-    """Write bytes (or pieces of bytes, in order) atomically: a temporary file renamed into place,
-    so no half-written file is left."""
+@contextmanager
+def _replacing(path: str | Path) -> Iterator[IO[bytes]]:
+    """A temporary file beside `path`, renamed onto it when the block succeeds and removed when
+    it fails, so no half-written file is left."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
         try:
-            for piece in [data] if isinstance(data, bytes) else data:
-                tmp.write(piece)
+            yield tmp
         except BaseException:  # a piece failed to build: leave nothing behind
             tmp.close()
             os.unlink(tmp.name)
             raise
     os.chmod(tmp.name, 0o644)  # readable like any other output (temporary files start at 0600)
     os.replace(tmp.name, path)
+
+
+def write_bytes(path: str | Path, data: bytes | Iterable[bytes | memoryview]) -> None:
+    """Write bytes (or pieces of bytes, in order) atomically (`_replacing`)."""
+    with _replacing(path) as tmp:
+        for piece in [data] if isinstance(data, bytes) else data:
+            tmp.write(piece)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -311,23 +319,14 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
 
 
 def write_concatenated(path: str | Path, head: bytes, files: Iterable[str | Path]) -> None:
-    """Write `head`, then the bytes of each file in order, as one file, atomically (see
-    `write_bytes`). The files are copied by the kernel, not read into Python."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
-        try:
-            tmp.write(head)
-            tmp.flush()
-            for name in files:
-                with open(name, "rb") as part:
-                    _copy_to(part, tmp)
-        except BaseException:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
+    """Write `head`, then the bytes of each file in order, as one file, atomically
+    (`_replacing`). The files are copied by the kernel, not read into Python."""
+    with _replacing(path) as tmp:
+        tmp.write(head)
+        tmp.flush()
+        for name in files:
+            with open(name, "rb") as part:
+                _copy_to(part, tmp)
 
 
 def _copy_to(source, target) -> None:
