@@ -166,20 +166,9 @@ def reference_range_per_parameter(ranges: pd.DataFrame, dictionary: pd.DataFrame
     criterion, a figure's band and the manuscript use: printed in the dictionary's unit, else the
     first in the file. (A table may print a range in two units, PO2 in mmHg and in kPa; every row
     carries its ends in the dictionary's unit as `low_num`, `high_num`.)"""
-    unit = (
-        ranges["parameter"]
-        .astype("str")
-        .map(
-            dict(
-                zip(
-                    dictionary["parameter"].astype("str"),
-                    dictionary["unit"].astype("str"),
-                    strict=True,
-                )
-            )
-        )
+    units = dict(
+        zip(dictionary["parameter"].astype("str"), dictionary["unit"].astype("str"), strict=True)
     )
-    own_unit = (ranges["unit"].astype("str") == unit).to_numpy()
-    order = np.lexsort((np.arange(len(ranges)), ~own_unit))
-    chosen = ranges.iloc[order].drop_duplicates(["case_id", "parameter"])
-    return chosen.sort_index()
+    own_unit = ranges["unit"].astype("str") == ranges["parameter"].astype("str").map(units)
+    first = ranges.assign(_own=own_unit).sort_values("_own", ascending=False, kind="stable")
+    return first.drop_duplicates(["case_id", "parameter"]).sort_index().drop(columns="_own")

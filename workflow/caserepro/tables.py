@@ -88,7 +88,7 @@ def measurement_cells(tables: dict[str, pd.DataFrame], sources: list[str]) -> pd
     m = tables["measurements"]
     m = m[m["source"].isin(sources)]
     cell = _text(m["value"])
-    if "decimals" in m.columns:  # validated (while validation places them, where matters)
+    if "decimals" in m.columns:  # validated (validation places raw values: where, not what)
         cell = qualifier_prefixes(tables, m["qualifier"]) + cell
     if "value_high" in m.columns and m["value_high"].notna().any():
         high = _text(m["value_high"])
@@ -290,14 +290,15 @@ def _with_heading_rows(grid: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 def reference_range_text(low: pd.Series, high: pd.Series) -> pd.Series:
     """A printed reference range: 'low–high' as the raw table holds its ends, or '≥ low' /
-    '≤ high' for a range with one end."""
+    '≤ high' for a range with one end ('' for none)."""
     low, high = low.astype("object"), high.astype("object")
-    both = low.notna() & high.notna()
-    text = low.fillna("").astype("str") + RANGE_DASH + high.fillna("").astype("str")
-    text = text.where(
-        both, ("≥ " + low.astype("str")).where(low.notna(), "≤ " + high.astype("str"))
+    has_low, has_high = low.notna().to_numpy(), high.notna().to_numpy()
+    text = np.select(
+        [has_low & has_high, has_low, has_high],
+        [low + RANGE_DASH + high, "≥ " + low, "≤ " + high],
+        "",
     )
-    return text.where(low.notna() | high.notna(), "")
+    return pd.Series(text, index=low.index, dtype="str")
 
 
 def _range_cells(
@@ -306,18 +307,22 @@ def _range_cells(
     """Each grid row's reference range (reference_ranges.csv) in the unit its values print in;
     '' for a heading row, a composite row or a parameter the paper gives no range for."""
     ranges = tables.get("reference_ranges")
-    keys = ["case_id", "row"]
     if ranges is None or ranges.empty:
         return [""] * len(grid)
+    keys = ["case_id", "row"]
     shown = placed[[*keys, "parameter", "unit"]].dropna().drop_duplicates(keys)
     printed = pd.DataFrame(
         {c: _text(ranges[c]) for c in ["case_id", "parameter", "unit", "low", "high"]}
     )
     printed = printed.assign(text=reference_range_text(printed["low"], printed["high"]))
-    found = shown.merge(printed, on=["case_id", "parameter", "unit"], how="left")
-    text = dict(zip(zip(found["case_id"], found["row"], strict=True), found["text"], strict=True))
-    keyed = zip(grid["case_id"], grid["row"], strict=True)
-    return ["" if pd.isna(t := text.get(k)) else str(t) for k in keyed]
+    found = shown.merge(printed, on=["case_id", "parameter", "unit"])
+    return _per_grid_row(grid, found.set_index(keys)["text"])
+
+
+def _per_grid_row(grid: pd.DataFrame, values: pd.Series) -> list[str]:
+    """`values` (indexed by case and layout row) for each row of the grid, '' where it has none."""
+    keys = pd.MultiIndex.from_frame(grid[["case_id", "row"]])
+    return keys.map(values.to_dict()).fillna("").tolist()
 
 
 def build_table(tables: dict[str, pd.DataFrame], table: str, case_id: str | None = None) -> Grid:
@@ -377,8 +382,7 @@ def _arrows(placed: pd.DataFrame, order: pd.DataFrame, grid: pd.DataFrame) -> li
         values[values["timepoint"] == first].drop(columns="timepoint"),
         values[values["timepoint"] == last].drop(columns="timepoint"),
     )
-    keys = pd.MultiIndex.from_frame(grid[["case_id", "row"]])
-    return keys.map(arrows.to_dict()).fillna("").tolist()
+    return _per_grid_row(grid, arrows)
 
 
 def table1(tables: dict[str, pd.DataFrame]) -> Grid:
