@@ -30,6 +30,7 @@ from caserepro.audit import (
     write_audit,
     write_audit_part,
 )
+from caserepro.paths import AUDIT_JOBS
 from caserepro.validate import load_raw
 from conftest import RAW_DIR, edit_measurement
 
@@ -159,20 +160,25 @@ def test_the_audit_written_check_by_check_is_the_whole_table(tables, config, tmp
 
 
 def test_the_audit_written_in_parts_is_the_audit_written_whole(tables, config, tmp_path):
-    """Each part of `PARTS` written by itself (as the jobs of rule audit_part do), then joined in
-    order: the same CSV bytes, summary and counts as `write_audit` in one process."""
+    """Each job of `AUDIT_JOBS` written by itself (as the jobs of rule audit_part do), then
+    joined in order: the same CSV bytes, summary and counts as `write_audit` in one process;
+    the first job's file became the table."""
     few = copy.deepcopy(config)
     few["audit"]["summary_max_listed"] = 2
     whole, whole_counts = write_audit(tables, few, tmp_path / "whole.csv")
-    lines = [tmp_path / f"{part}.csv" for part in PARTS]
-    kept = [tmp_path / f"{part}.parquet" for part in PARTS]
-    for part, lines_file, kept_file in zip(PARTS, lines, kept, strict=True):
-        write_audit_part(tables, few, part, lines_file, kept_file)
+    jobs = [job for job in AUDIT_JOBS if job != "all"]
+    assert [part for job in jobs for part in AUDIT_JOBS[job]] == list(PARTS)
+    lines = [tmp_path / f"{job}.csv" for job in jobs]
+    kept = [tmp_path / f"{job}.parquet" for job in jobs]
+    for job, lines_file, kept_file in zip(jobs, lines, kept, strict=True):
+        write_audit_part(tables, few, job, lines_file, kept_file)
+    assert lines[0].read_bytes().startswith(b"check,case_id,parameter,")
+    assert all(f.stat().st_size > 0 and not f.read_bytes().startswith(b"check,") for f in lines[1:])
     summary, counts = merge_audit_parts(lines, kept, few, tmp_path / "joined.csv")
     assert (tmp_path / "joined.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     assert summary == whole
     assert counts.to_dict() == whole_counts.to_dict()
-    assert all(f.stat().st_size > 0 for f in lines)  # every part has rows on the paper
+    assert not lines[0].exists() and all(f.exists() for f in lines[1:])
     write_audit_part(tables, few, "all", tmp_path / "all.csv", tmp_path / "all.parquet")
     summary, counts = merge_audit_parts(
         [tmp_path / "all.csv"], [tmp_path / "all.parquet"], few, tmp_path / "one.csv"
@@ -181,8 +187,8 @@ def test_the_audit_written_in_parts_is_the_audit_written_whole(tables, config, t
     assert summary == whole
 
 
-def test_an_unknown_part_is_refused(tables, config, tmp_path):
-    with pytest.raises(ValueError, match="no part of the audit is called 'typo'"):
+def test_an_unknown_job_is_refused(tables, config, tmp_path):
+    with pytest.raises(ValueError, match="no job of the audit is called 'typo'"):
         write_audit_part(tables, config, "typo", tmp_path / "a.csv", tmp_path / "a.parquet")
 
 

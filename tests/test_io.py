@@ -12,6 +12,7 @@ from caserepro.io import (
     csv_chunks,
     csv_chunks_of,
     read_tables,
+    write_appended,
     write_csv,
     write_table,
 )
@@ -126,6 +127,31 @@ def test_a_failing_piece_leaves_no_file(tmp_path):
     with pytest.raises(TypeError):
         write_csv(tmp_path / "out.csv", frame)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_appending_moves_the_first_file_and_copies_the_rest(tmp_path):
+    first, second, third = (tmp_path / name for name in ("first", "second", "third"))
+    first.write_bytes(b"head\n1\n")
+    second.write_bytes(b"2\n" * 70_000)  # more than one block
+    third.write_bytes(b"")
+    write_appended(tmp_path / "out" / "joined.csv", first, [second, third])
+    joined = tmp_path / "out" / "joined.csv"
+    assert joined.read_bytes() == b"head\n1\n" + b"2\n" * 70_000
+    assert not first.exists() and second.exists() and third.exists()
+    assert oct(joined.stat().st_mode & 0o777) == "0o644"
+    assert [f.name for f in joined.parent.iterdir()] == ["joined.csv"]
+
+
+def test_a_failed_append_leaves_neither_the_table_nor_the_first_file(tmp_path):
+    """The first file is gone either way, so a job that appended to it half cannot be taken
+    for its whole output; nothing is left where the table goes."""
+    first = tmp_path / "first"
+    first.write_bytes(b"head\n")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(FileNotFoundError):
+        write_appended(tmp_path / "out" / "joined.csv", first, [tmp_path / "missing"])
+    assert not first.exists()
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_read_tables_reads_whole_tables_or_only_the_columns_asked_for(tmp_path):

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -53,13 +54,13 @@ from caserepro.io import (
     csv_header,
     csv_lines_of,
     in_order,
+    write_appended,
     write_bytes,
-    write_concatenated,
     write_csv_parts,
     write_table,
 )
 from caserepro.metrics import KEY_COLUMNS, MEASURED_COLUMNS
-from caserepro.paths import AUDIT_PARTS
+from caserepro.paths import AUDIT_JOBS, AUDIT_PARTS
 from caserepro.patterns import CHECKS as PATTERN_CHECKS
 from caserepro.patterns import reviewer_parts
 from caserepro.restated import check_ages, check_repeated_values
@@ -311,32 +312,36 @@ def write_audit(tables: dict[str, pd.DataFrame], config: dict, path: str) -> tup
 
 
 def write_audit_part(
-    tables: dict[str, pd.DataFrame], config: dict, part: str, lines: str, kept: str
+    tables: dict[str, pd.DataFrame], config: dict, job: str, lines: str, kept: str
 ) -> None:
-    """Write one part of the audit (of `PARTS`, or "all" of them): its CSV lines without the
-    header to `lines`, and what the summary reads of its rows (`_for_summary`) as Parquet to
-    `kept`. The lines of every part in `PARTS` order under one header are `write_audit`'s CSV
-    (`merge_audit_parts`)."""
+    """Write one job's share of the audit (`AUDIT_JOBS`: a run of consecutive parts): its CSV
+    lines to `lines`, under the header if its parts are the first, and what the summary reads
+    of its rows (`_for_summary`) as Parquet to `kept`. The jobs' lines one after the other are
+    `write_audit`'s CSV (`merge_audit_parts`)."""
+    if job not in AUDIT_JOBS:
+        raise ValueError(f"no job of the audit is called {job!r}; the jobs: {tuple(AUDIT_JOBS)}")
+    parts = AUDIT_JOBS[job]
     summary_rows = []
-    parts = PARTS if part == "all" else (part,)
 
     def rows() -> Iterator[pd.DataFrame]:
         for checks in audit_rows(tables, config, parts):
             summary_rows.append(_for_summary(checks))
             yield checks
 
-    write_bytes(lines, csv_lines_of(rows()))
+    header = [csv_header(COLUMNS)] if parts[0] == PARTS[0] else []
+    write_bytes(lines, chain(header, csv_lines_of(rows())))
     write_table(kept, pd.concat([_typed(pd.DataFrame(columns=COLUMNS)), *summary_rows]))
 
 
 def merge_audit_parts(
     lines: list[str], kept: list[str], config: dict, path: str
 ) -> tuple[str, pd.Series]:
-    """Join the parts' lines (in `PARTS` order) under the header as the consistency CSV at
-    `path`; the Markdown summary and the checks per verdict, from the parts' kept rows. The
-    kernel copies the lines on a second thread while the summary is made."""
+    """The jobs' lines (in `AUDIT_JOBS` order, the first under the header) joined as the
+    consistency CSV at `path` (the first file becomes it: `lines[0]` is gone afterwards); the
+    Markdown summary and the checks per verdict, from the jobs' kept rows. The kernel appends
+    the lines on a second thread while the summary is made."""
     with ThreadPoolExecutor(max_workers=1) as helper:
-        joined = helper.submit(write_concatenated, path, csv_header(COLUMNS), lines)
+        joined = helper.submit(write_appended, path, lines[0], lines[1:])
         checks = pd.concat([pd.read_parquet(file) for file in kept], ignore_index=True)
         summary = summary_markdown(checks, int(config["audit"]["summary_max_listed"]))
         joined.result()

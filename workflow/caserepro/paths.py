@@ -174,16 +174,25 @@ def audit_file(results_dir: str | Path) -> Path:
     return Path(results_dir) / "audit" / "consistency.csv"
 
 
-#: The audit's parts, each written by a job of its own (rule `audit_part`) and joined in this
-#: order into the consistency table (`caserepro.audit.PARTS` says which checks each runs); a
-#: small raw folder is audited by one job, part "all" (config `audit.parts_from_mb`).
+#: The audit's parts, in the order their rows follow one another in the consistency table
+#: (`caserepro.audit.PARTS` says which checks each runs).
 AUDIT_PARTS: tuple[str, ...] = ("formulas", "restated", "claims", "patterns")
+#: The jobs of rule `audit_part` for a large raw folder, side by side, each a run of consecutive
+#: parts: the first job's file is renamed into the table and the others are appended to it, so
+#: the larger the first job's share, the fewer bytes are copied. A small raw folder is audited
+#: by one job, "all" (config `audit.parts_from_mb`).
+AUDIT_JOBS: dict[str, tuple[str, ...]] = {
+    "checks": AUDIT_PARTS[:3],
+    "patterns": AUDIT_PARTS[3:],
+    "all": AUDIT_PARTS,
+}
 
 
-def audit_part_file(results_dir: str | Path, part: str, suffix: str) -> Path:
-    """A part of the audit as its job wrote it: its CSV lines without the header (`csv`) or the
-    rows the summary reads (`parquet`); removed once the parts are joined."""
-    return Path(results_dir) / "audit" / "parts" / f"{part}.{suffix}"
+def audit_job_file(results_dir: str | Path, job: str, suffix: str) -> Path:
+    """A job's share of the audit (of `AUDIT_JOBS`) as it wrote it: its CSV lines (`csv`, the
+    first job's under the header) or the rows the summary reads (`parquet`); gone once the
+    shares are joined."""
+    return Path(results_dir) / "audit" / "parts" / f"{job}.{suffix}"
 
 
 def audit_summary_file(results_dir: str | Path) -> Path:

@@ -1,5 +1,5 @@
 # Stage: audit. Whether the paper's numbers follow from one another (caserepro.audit): its parts
-# run as jobs of their own, side by side, and are joined in order into one table.
+# run in jobs of their own, side by side, and are joined in order into one table.
 AUDIT_OUTPUTS = [paths.audit_file(RESULTS), paths.audit_summary_file(RESULTS)]
 
 
@@ -7,12 +7,12 @@ rule audit_part:
     input:
         **VALIDATED,
     output:
-        lines=temp(paths.audit_part_file(RESULTS, "{part}", "csv")),
-        kept=temp(paths.audit_part_file(RESULTS, "{part}", "parquet")),
+        lines=temp(paths.audit_job_file(RESULTS, "{job}", "csv")),
+        kept=temp(paths.audit_job_file(RESULTS, "{job}", "parquet")),
     log:
-        RESULTS / "logs" / "audit_part_{part}.log",
+        RESULTS / "logs" / "audit_part_{job}.log",
     wildcard_constraints:
-        part="|".join([*paths.AUDIT_PARTS, "all"]),
+        job="|".join(paths.AUDIT_JOBS),
     conda:
         SOFTWARE
     params:

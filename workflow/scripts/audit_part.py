@@ -1,4 +1,5 @@
-"""Run one part of the audit (caserepro.audit.PARTS): its CSV lines and the rows its summary reads."""
+"""Run one job's share of the audit (caserepro.paths.AUDIT_JOBS): its CSV lines and the rows
+its summary reads."""
 
 from caserepro.audit import CODED_COLUMNS, INPUT_COLUMNS, write_audit_part
 from caserepro.io import read_tables, write_text
@@ -10,6 +11,6 @@ tables = read_tables(  # only what the audit reads, its texts coded by Parquet's
     inputs, columns=INPUT_COLUMNS, categorical={"measurements": CODED_COLUMNS}
 )
 config = {"thresholds": snakemake.params.thresholds, "audit": snakemake.params.audit}
-part = snakemake.wildcards.part
-write_audit_part(tables, config, part, snakemake.output.lines, snakemake.output.kept)
-write_text(snakemake.log[0], f"audit part {part} written\n")
+job = snakemake.wildcards.job
+write_audit_part(tables, config, job, snakemake.output.lines, snakemake.output.kept)
+write_text(snakemake.log[0], f"audit job {job} written\n")
