@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import bands as bd
-from caserepro.codes import combined_key
+from caserepro.codes import combined_key, distinct
 from caserepro.formatting import detail_numbers
 from caserepro.formula_checks import glue
 from caserepro.intervals import Interval, month_span, printed, printed_decimals, printed_number
@@ -193,7 +193,8 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     """The measurements of the claims' parameters (and those that imply a BSA) with their
     rounding interval (lo, hi), table row (`row`) and the value as the paper prints it, its
     qualifier included (`printed`: '< 1.0', '48.50'); key columns categorical (joins compare
-    codes), the other texts `str`."""
+    codes), the other texts as the table holds them (made `str` only for the values a claim
+    reads: `claim_hits`)."""
     m = tables["measurements"]
     wanted = {*claims["parameter"].dropna().unique(), *bd.BSA_PARAMETERS}  # not row by row
     keep = m["parameter"].isin(wanted).to_numpy()
@@ -201,13 +202,32 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     needed += ["decimals", *(["scale"] if "scale" in m.columns else [])]
     m = m[needed].assign(row=np.arange(len(m)))[keep].reset_index(drop=True)
     keys = {k: m[k].astype("category") for k in KEYS}  # (no copy if categorical already)
-    texts = {k: as_text(m[k]) for k in ("source", "method", "value", "qualifier")}
+    texts = {k: m[k] for k in TEXTS}
     iv = printed(m["value_num"], m["decimals"], as_text(m["qualifier_means"]), m.get("scale"))
     source_rank = text_rank(m["source"])
-    shown = qualifier_prefixes(tables, m["qualifier"]).to_numpy() + texts["value"]
+    shown = printed_cells(tables, m["qualifier"], m["value"])
     return pd.DataFrame(
         {**keys, **texts, "source_rank": source_rank, "value_num": m["value_num"]}
     ).assign(row=m["row"], lo=iv.lo, hi=iv.hi, printed=shown)
+
+
+#: The values' texts other than their keys and `printed`, `str` once a claim reads them.
+TEXTS = ("source", "method", "value", "qualifier")
+
+
+def printed_cells(
+    tables: dict[str, pd.DataFrame], qualifier: pd.Series, value: pd.Series
+) -> pd.Series:
+    """Each value as the paper prints it, its qualifier's prefix before it ('< 1.0'), as a
+    categorical column: each distinct pair of qualifier and value is written once."""
+    (q, qualifiers), (v, numbers) = distinct(qualifier), distinct(value)
+    codes, pairs = pd.factorize(combined_key([(q, len(qualifiers)), (v, len(numbers))]))
+    first = np.empty(len(pairs), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # the first row of each pair
+    one_each = pd.DataFrame({"qualifier": qualifier.iloc[first], "value": value.iloc[first]})
+    shown = qualifier_prefixes(tables, one_each["qualifier"]) + as_text(one_each["value"])
+    text_codes, texts = pd.factorize(shown)  # two pairs may print alike
+    return pd.Series(pd.Categorical.from_codes(text_codes[codes], texts), index=value.index)
 
 
 def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -249,6 +269,7 @@ def claim_hits(claims: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
         "qualifier",
     ]
     found = printed_at(pd.concat([now, before], ignore_index=True), values, columns)
+    found = found.assign(**{k: as_text(found[k]) for k in (*TEXTS, "printed")})
     return found.sort_values(["pos", "row"], kind="stable")
 
 
