@@ -22,6 +22,9 @@ rule audit_part:
         "../scripts/audit_part.py"
 
 
+# The first job's lines become the table (renamed, not copied), so that temporary file is gone
+# once this rule has run, also when it fails: a half-joined table is never read as a job's
+# output, and a failed join runs that job again.
 rule audit_consistency:
     input:
         lines=audit_parts("csv"),
