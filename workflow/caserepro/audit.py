@@ -99,12 +99,12 @@ CODED_COLUMNS: list[str] = [*KEY_COLUMNS, "value", "qualifier", "qualifier_means
 
 # --- the whole audit -------------------------------------------------------------------------
 
-#: The audit in parts, each run by a job of its own (rule `audit_part`) so that the parts share
-#: the cores: the consistency table is their rows one part after the other, in this order
-#: (`_checks` says which checks each part runs).
+#: The audit in parts: the consistency table is their rows one part after the other, in this
+#: order (`_checks` says which checks each part runs). At scale they run in jobs side by side
+#: (`AUDIT_JOBS`, rule `audit_part`).
 PARTS: tuple[str, ...] = AUDIT_PARTS
 #: The parts that are the engine's checks (`audit`); `patterns` are the reviewer's.
-ENGINE_PARTS: tuple[str, ...] = PARTS[:-1]
+ENGINE_PARTS: tuple[str, ...] = AUDIT_JOBS["checks"]
 
 
 def audit(tables: dict[str, pd.DataFrame], thresholds: dict, grading: Grading) -> pd.DataFrame:

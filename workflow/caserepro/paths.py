@@ -182,8 +182,8 @@ AUDIT_PARTS: tuple[str, ...] = ("formulas", "restated", "claims", "patterns")
 #: the larger the first job's share, the fewer bytes are copied. A small raw folder is audited
 #: by one job, "all" (config `audit.parts_from_mb`).
 AUDIT_JOBS: dict[str, tuple[str, ...]] = {
-    "checks": AUDIT_PARTS[:3],
-    "patterns": AUDIT_PARTS[3:],
+    "checks": AUDIT_PARTS[:-1],  # the engine's checks
+    "patterns": AUDIT_PARTS[-1:],  # the reviewer's patterns
     "all": AUDIT_PARTS,
 }
 

@@ -8,10 +8,10 @@ from caserepro.labels import CODEBOOK_TABLES
 
 validate(config, "../schemas/config.schema.yaml")
 
-# Jobs keep the memory they free for their next arrays (glibc's allocator: no arrays of their
-# own mapped, nothing handed back) instead of faulting in fresh pages, which cost a lot on a
-# virtual machine: 8 % less wall time for 100,000 cases (benchmarks/README.md, sixth round).
-# A value already in the environment wins.
+# Jobs keep the memory they free for their next arrays (glibc's allocator: large arrays from
+# the heap, not mapped one by one, and the heap never trimmed) instead of faulting in fresh
+# pages, which cost a lot on a virtual machine: about 5 % less wall time for 100,000 cases
+# (benchmarks/README.md, sixth round). A value already in the environment wins.
 ALLOCATOR = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(10**11)}
 for name, value in ALLOCATOR.items():
     os.environ.setdefault(name, value)
