@@ -94,15 +94,19 @@ def clean(workdir: Path) -> None:
         shutil.rmtree(workdir / name, ignore_errors=True)
 
 
+def _plain(value):
+    """A value as JSON can hold it: a tuple (a param such as plot_audit's codebook) as a list,
+    any other object as its text."""
+    if isinstance(value, tuple):
+        return list(value)
+    if value is None or isinstance(value, (int, float, bool, str, dict, list)):
+        return value
+    return str(value)
+
+
 def _named(container) -> dict:
     names = {name: [start, end] for name, (start, end) in getattr(container, "_names", {}).items()}
-    return {
-        "values": [
-            v if v is None or isinstance(v, (int, float, bool, str, dict, list)) else str(v)
-            for v in container
-        ],
-        "names": names,
-    }
+    return {"values": [_plain(v) for v in container], "names": names}
 
 
 def capture_plan(workdir: Path) -> dict:
