@@ -320,26 +320,16 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
 
 def write_appended(path: str | Path, first: str | Path, rest: Iterable[str | Path]) -> None:
     """Move the file `first` onto `path` with the bytes of each file of `rest` appended in order,
-    atomically: `first` is renamed beside `path` (written once, never copied), the rest are
-    copied onto its end by the kernel, and the whole is renamed onto `path`. `first` is gone
-    afterwards, also when this fails (the file beside `path` is then removed): it is never left
-    half-appended to be read again."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-        pass
-    try:
+    atomically (`_replacing`): `first` takes the place of the temporary file (written once,
+    never copied), the rest are copied onto its end by the kernel. `first` is gone afterwards,
+    also when this fails: it is never left half-appended to be read again."""
+    with _replacing(path) as tmp:
         shutil.move(first, tmp.name)  # a rename (a copy only across file systems)
         with open(tmp.name, "r+b") as target:  # not "ab": copy_file_range refuses O_APPEND
             target.seek(0, os.SEEK_END)
             for name in rest:
                 with open(name, "rb") as part:
                     _copy_to(part, target)
-    except BaseException:
-        os.unlink(tmp.name)
-        raise
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
 
 
 def _copy_to(source, target) -> None:
