@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from caserepro import bands as bd
-from caserepro.codes import combined_key, distinct
+from caserepro import formula_checks as fc
+from caserepro.codes import combined_key
 from caserepro.formatting import detail_numbers
 from caserepro.formula_checks import glue
 from caserepro.intervals import Interval, month_span, printed, printed_decimals, printed_number
@@ -189,6 +190,10 @@ def routed(claims: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     return claims.assign(pos=np.arange(len(claims)), group=group, band=band, route=route)
 
 
+#: The values' texts other than their keys and `printed`, `str` once a claim reads them.
+TEXTS = ("source", "method", "value", "qualifier")
+
+
 def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.DataFrame:
     """The measurements of the claims' parameters (and those that imply a BSA) with their
     rounding interval (lo, hi), table row (`row`) and the value as the paper prints it, its
@@ -205,29 +210,12 @@ def claim_values(tables: dict[str, pd.DataFrame], claims: pd.DataFrame) -> pd.Da
     texts = {k: m[k] for k in TEXTS}
     iv = printed(m["value_num"], m["decimals"], as_text(m["qualifier_means"]), m.get("scale"))
     source_rank = text_rank(m["source"])
-    shown = printed_cells(tables, m["qualifier"], m["value"])
+    shown = pd.Series(
+        fc.shown(m, lambda qualifiers: qualifier_prefixes(tables, qualifiers)), index=m.index
+    )
     return pd.DataFrame(
         {**keys, **texts, "source_rank": source_rank, "value_num": m["value_num"]}
     ).assign(row=m["row"], lo=iv.lo, hi=iv.hi, printed=shown)
-
-
-#: The values' texts other than their keys and `printed`, `str` once a claim reads them.
-TEXTS = ("source", "method", "value", "qualifier")
-
-
-def printed_cells(
-    tables: dict[str, pd.DataFrame], qualifier: pd.Series, value: pd.Series
-) -> pd.Series:
-    """Each value as the paper prints it, its qualifier's prefix before it ('< 1.0'), as a
-    categorical column: each distinct pair of qualifier and value is written once."""
-    (q, qualifiers), (v, numbers) = distinct(qualifier), distinct(value)
-    codes, pairs = pd.factorize(combined_key([(q, len(qualifiers)), (v, len(numbers))]))
-    first = np.empty(len(pairs), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]  # the first row of each pair
-    one_each = pd.DataFrame({"qualifier": qualifier.iloc[first], "value": value.iloc[first]})
-    shown = qualifier_prefixes(tables, one_each["qualifier"]) + as_text(one_each["value"])
-    text_codes, texts = pd.factorize(shown)  # two pairs may print alike
-    return pd.Series(pd.Categorical.from_codes(text_codes[codes], texts), index=value.index)
 
 
 def printed_at(rows: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

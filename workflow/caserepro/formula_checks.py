@@ -8,6 +8,8 @@ the quantity's unit by the factor pint gave (`formulas`). The rows are those of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -93,17 +95,23 @@ def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return pd.factorize(row_keys(frame, columns))[0]
 
 
-def shown(m: pd.DataFrame) -> pd.Categorical:
+def shown(
+    m: pd.DataFrame, prefix: Callable[[pd.Series], pd.Series] | None = None
+) -> pd.Categorical:
     """Measurements as the paper shows them (the qualifier, if any, then the value): one text
-    per distinct pair, built once."""
+    per distinct pair, built once. `prefix`: what is printed before a value for each qualifier
+    (given the qualifiers' texts); by default the qualifier and a space."""
     value, qualifier = pd.Categorical(m["value"]), pd.Categorical(m["qualifier"])
     size = len(value.categories) + 1
     codes, pairs = pd.factorize((qualifier.codes.astype(np.int64) + 1) * size + value.codes)
     q, v = np.divmod(pairs, size)
-    said = pd.Series(["", *(qualifier.categories.astype("str") + " ")], dtype="str").take(q)
+    qualifiers = pd.Series(qualifier.categories.astype("str"))
+    before = qualifiers + " " if prefix is None else prefix(qualifiers)
+    said = pd.Series(["", *before], dtype="str").take(q)
     number = pd.Series(value.categories.astype("str"), dtype="str").take(v)
     texts = glue(said.reset_index(drop=True), number.reset_index(drop=True))
-    return pd.Categorical.from_codes(codes, pd.Index(texts.to_numpy(dtype=object), dtype=object))
+    text_codes, distinct_texts = pd.factorize(texts)  # two qualifiers' prefixes may print alike
+    return pd.Categorical.from_codes(text_codes[codes], pd.Index(distinct_texts, dtype=object))
 
 
 def examinations(tables: dict[str, pd.DataFrame], parameters: list[str]) -> pd.DataFrame:
