@@ -67,8 +67,9 @@ def audit_jobs():
     `audit.parts_from_mb`); one job of every part ("all") for a small one."""
     measurements = paths.raw_file(RAW, "measurements")
     size_mb = measurements.stat().st_size / 1e6 if measurements.exists() else 0
-    large = size_mb >= config["audit"]["parts_from_mb"]
-    return [job for job in paths.AUDIT_JOBS if (job != "all") == large]
+    if size_mb < config["audit"]["parts_from_mb"]:
+        return ["all"]
+    return [job for job in paths.AUDIT_JOBS if job != "all"]
 
 
 def audit_parts(suffix):
