@@ -136,6 +136,19 @@ def test_the_pdf_has_one_bibliography(rendered):
     assert "Latipbayeva" in text.split("References")[-1]
 
 
+def test_the_html_contents_show_without_quarto_s_script(rendered):
+    # Opened from disk (file://) a browser refuses Quarto's page script (a JavaScript module),
+    # which is what unfolds the contents; the page's own style must show them without it.
+    page = rendered["html"].read_text(encoding="utf-8")
+    head, body = page.split("</head>", 1)
+    toc = re.search(r'(?s)<nav id="TOC".*?</nav>', body).group(0)
+    assert '<ul class="collapse">' in toc
+    assert re.search(r"#TOC ul\.collapse\s*\{\s*display:\s*block;?\s*\}", head)
+    sections = re.findall(r'<section id="([^"]+)" class="level[12]"', body)
+    listed = re.findall(r'<a href="#([^"]+)" id="toc-', toc)
+    assert len(sections) >= 10 and [s for s in listed if s in sections] == sections
+
+
 def test_no_internal_code_reaches_readers(pipeline_run, tables, rendered):
     audit = pd.read_csv(paths.audit_file(pipeline_run / "results"), dtype=str)
     codes = internal_codes(tables, audit)
