@@ -231,6 +231,27 @@ def test_variables_follow_a_changed_raw_value(tables, metrics, audit):
     )
 
 
+def test_infusions_without_complications_are_said_in_words(variables):
+    # The paper's four infusions are each followed by "None" in infusions.csv.
+    assert variables["infusions"]["complications"] == (
+        "no complications were recorded after any of the 4 infusions"
+    )
+
+
+@pytest.mark.parametrize(
+    "with_complications, count, said",
+    [
+        (0, 4, "no complications were recorded after any of the 4 infusions"),
+        (1, 4, "complications were recorded after 1 of the 4 infusions"),
+        (4, 4, "complications were recorded after all 4 infusions"),
+        (0, 1, "no complications were recorded after the infusion"),
+        (1, 1, "complications were recorded after the infusion"),
+    ],
+)
+def test_complications_are_counted_in_prose(with_complications, count, said):
+    assert ms.complications_said(with_complications, count) == said
+
+
 def test_audit_counts_add_up(audit, variables):
     counts = variables["audit"]
     assert int(counts["checks"]) == len(audit)

@@ -260,11 +260,24 @@ def infusion_variables(
         "count": str(len(inf)),
         "interval_months": str(int(gaps[0])) if len(gaps) == 1 else "irregular",
         "span_months": str(int(months.iloc[-1] - months.iloc[0])) if len(months) else "",
-        "with_complications": str(int(complicated.sum())),
+        "complications": complications_said(int(complicated.sum()), len(inf)),
         "cells_min": format_number(inf["cells_million"].min(), cells_dec),
         "cells_max": format_number(inf["cells_million"].max(), cells_dec),
         "cells_total": format_number(inf["cells_million"].sum(), cells_dec),
     }
+
+
+def complications_said(with_complications: int, count: int) -> str:
+    """After how many of the infusions complications were recorded, as a clause of prose ("no
+    complications were recorded after any of the 4 infusions", not "after 0 of the 4")."""
+    recorded = "complications were recorded after"
+    if count == 1:
+        return f"{'no ' if with_complications == 0 else ''}{recorded} the infusion"
+    if with_complications == 0:
+        return f"no {recorded} any of the {count} infusions"
+    if with_complications == count:
+        return f"{recorded} all {count} infusions"
+    return f"{recorded} {with_complications} of the {count} infusions"
 
 
 def value_variables(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
