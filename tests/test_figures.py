@@ -248,6 +248,26 @@ def test_second_paper_has_no_mri_and_an_ordinal_timeline(wang, thresholds):
     assert "no calendar dates" in ax.get_xlabel() and "dates none of them" in drawn.caption
 
 
+def test_an_ordinal_timeline_s_labels_never_run_together():
+    # kho2021: six timepoints with long labels ("8 h, venous blood on room air" beside "24 h, ...").
+    drawn = timeline_figure(load_raw(REPO / "examples" / "kho2021" / "raw"))
+    fig = drawn.figure
+    fig.canvas.draw()  # constrained layout places the labels
+    boxes = [label.get_window_extent() for label in fig.axes[0].get_xticklabels()]
+    assert len(boxes) == 6
+    gaps = [right.x0 - left.x1 for left, right in zip(boxes[:-1], boxes[1:], strict=True)]
+    line = boxes[0].height / len(fig.axes[0].get_xticklabels()[0].get_text().splitlines())
+    assert min(gaps) >= line, gaps  # read apart: at least a line's height between them
+
+
+def test_course_caption_names_a_parameter_with_ranges_in_two_units_once(thresholds):
+    kho = load_raw(REPO / "examples" / "kho2021" / "raw")
+    ranges = kho["reference_ranges"]
+    assert ranges["parameter"].eq("po2").sum() == 2  # mmHg and kPa
+    bands = course_figure(kho, thresholds).caption.split("Green bands:")[1].split(").")[0]
+    assert bands.count("Partial pressure of oxygen") == 1
+
+
 def test_in_a_series_each_case_s_figures_are_those_it_has_alone(
     series, tables, wang, thresholds, tmp_path
 ):

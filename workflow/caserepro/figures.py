@@ -53,6 +53,9 @@ COURSE_COLUMNS = 4
 SHORT_LABEL = 14
 #: Characters per line of that key.
 KEY_WIDTH = 130
+#: Characters of 6.5-point tick labels that fit across an ordinal timeline's axis: each
+#: timepoint's label is wrapped to its share (at least 8).
+ORDINAL_LABEL_CHARS = 90
 
 #: Audit verdicts from worst to best, each with a colour-blind-safe colour and its own marker.
 VERDICTS: tuple[str, ...] = WORST_FIRST
@@ -660,6 +663,7 @@ def _course_text(
     ranges = t.get("reference_ranges")
     if ranges is not None and ranges["parameter"].isin(list(present)).any():
         named = facts.loc[ranges.loc[ranges["parameter"].isin(list(present)), "parameter"], "label"]
+        named = dict.fromkeys(named)  # a parameter with ranges in two units is named once
         caption += f" Green bands: the reference ranges the paper prints ({', '.join(named)})."
     if "qualifier" in data and data["qualifier"].notna().any():
         caption += " A value the paper qualifies is labelled as printed."
@@ -1053,8 +1057,10 @@ def _ordinal_timeline(case: str, events: pd.DataFrame, t: dict[str, pd.DataFrame
         ax.set_yticks(range(len(lanes)), lanes)
         ax.set_ylabel("")
         ax.set_ylim(len(lanes) - 0.4, -0.75)
+        # Each label wrapped to the width its timepoint has, so neighbours never run together.
+        width = max(8, ORDINAL_LABEL_CHARS // len(order))
         ax.set_xticks(
-            order["position"], [_wrap(label, 18) for label in order["label"]], fontsize=6.5
+            order["position"], [_wrap(label, width) for label in order["label"]], fontsize=6.5
         )
         ax.set_xlim(-0.5, len(order) - 0.5)
         ax.set_xlabel("The case's timepoints in the order the paper gives (no calendar dates)")
