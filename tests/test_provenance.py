@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import platform
@@ -87,3 +88,73 @@ def test_a_config_file_inside_the_repository_is_named_relative_to_it(tmp_path: P
         "examples/wang2021/config.yaml"
     )
     assert provenance.in_workdir(tmp_path / "config.yaml") == tmp_path / "config.yaml"
+
+
+# --- the code a rule runs: its `code` param --------------------------------------------------
+
+
+def small_package(root: Path) -> tuple[Path, Path]:
+    """A package named like ours (a imports b and c, c is imported inside a function, d alone)
+    and a script that imports a, in brackets over two lines."""
+    package = root / "caserepro"
+    package.mkdir()
+    (package / "a.py").write_text("from caserepro import b\nimport caserepro.c as c\n")
+    (package / "b.py").write_text("import numpy\n")
+    (package / "c.py").write_text("def f():\n    from caserepro.b import x\n")
+    (package / "d.py").write_text("y = 1\n")
+    script = root / "job.py"
+    script.write_text('"""A job."""\n\nfrom caserepro.a import (\n    f,\n)\n')
+    return package, script
+
+
+def test_a_script_runs_the_modules_it_imports_and_the_ones_they_import(tmp_path: Path):
+    package, script = small_package(tmp_path)
+    assert provenance.imported_modules(script, package) == ["a", "b", "c"]
+
+
+def test_the_code_digest_follows_the_code_a_script_runs_and_nothing_else(tmp_path: Path):
+    package, script = small_package(tmp_path)
+    before = provenance.code_digest(script, package)
+    (package / "d.py").write_text("y = 2\n")  # not run by the script
+    assert provenance.code_digest(script, package) == before
+    (package / "b.py").write_text("import numpy  # changed\n")  # run through a
+    changed = provenance.code_digest(script, package)
+    assert changed != before
+    script.write_text(script.read_text() + "print(f)\n")
+    assert provenance.code_digest(script, package) != changed
+
+
+def plain_package_imports(file: Path) -> set[str]:
+    """The package's modules a file imports, read by parsing the whole file."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "caserepro":
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("caserepro."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("caserepro.")
+            )
+    return names
+
+
+@pytest.mark.parametrize(
+    "file",
+    sorted([*provenance.PACKAGE_DIR.glob("*.py"), *(REPO / "workflow" / "scripts").glob("*.py")]),
+    ids=lambda file: file.name,
+)
+def test_reading_import_statements_only_finds_what_parsing_the_whole_file_finds(file: Path):
+    found = provenance._package_imports(file, provenance.PACKAGE_DIR)
+    assert set(found) == plain_package_imports(file) - {"__init__"}
+
+
+def test_every_rule_that_runs_a_script_passes_the_digest_of_that_script():
+    rules = "".join(path.read_text() for path in (REPO / "workflow" / "rules").glob("*.smk"))
+    blocks = re.split(r"(?m)^\s*rule ", rules)[1:]
+    scripts = {b.split(":")[0]: re.search(r'script:\s+"\.\./scripts/(\w+\.py)"', b) for b in blocks}
+    running = {rule: found.group(1) for rule, found in scripts.items() if found}
+    assert len(running) == 11  # every rule but `tables`, which only gathers outputs
+    for rule, script in running.items():
+        block = next(b for b in blocks if b.startswith(f"{rule}:"))
+        assert f'code=code_of("{script}")' in block, rule

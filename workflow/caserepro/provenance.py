@@ -7,11 +7,14 @@ reads it.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ KEY_PACKAGES: tuple[str, ...] = (
     "snakemake",
 )
 NOT_A_CHECKOUT = "not a git checkout (or git is not installed)"
+#: The package's own folder: the modules a workflow script can import from it.
+PACKAGE_DIR = Path(__file__).parent
 
 
 def sha256_file(path: str | Path) -> str:
@@ -38,6 +43,58 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def code_digest(script: str | Path, package_dir: Path = PACKAGE_DIR) -> str:
+    """SHA-256 of a workflow script and of every module of the package it runs
+    (`imported_modules`).
+
+    A rule passes it as a param, so Snakemake's `params` rerun trigger reruns the job when the code
+    it runs changes, and only then: Snakemake itself does not look into imported modules."""
+    modules = imported_modules(script, package_dir)
+    files = [Path(script), *(package_dir / f"{name}.py" for name in modules)]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.name}\0".encode() + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def imported_modules(source: str | Path, package_dir: Path = PACKAGE_DIR) -> list[str]:
+    """The package's modules a Python file imports, directly or through one another, sorted."""
+    found: set[str] = set()
+    todo = [Path(source)]
+    while todo:
+        for name in _package_imports(todo.pop(), package_dir):
+            if name not in found:
+                found.add(name)
+                todo.append(package_dir / f"{name}.py")
+    return sorted(found)
+
+
+@cache
+def _package_imports(file: Path, package_dir: Path) -> frozenset[str]:
+    """The package's modules one file imports (`from caserepro import x`, `from caserepro.x
+    import ...`, `import caserepro.x`), each file read once per process. Only its import
+    statements are parsed (`_import_statements` finds them): parsing whole modules would slow
+    every start of Snakemake."""
+    package = package_dir.name
+    statements = _import_statements(package).findall(file.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.parse("\n".join(s.strip() for s in statements)).body:
+        if isinstance(node, ast.ImportFrom) and node.module == package:
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module.split(".")[1])
+        else:
+            names.update(a.name.split(".")[1] for a in node.names if "." in a.name)
+    return frozenset(name for name in names if (package_dir / f"{name}.py").exists())
+
+
+@cache
+def _import_statements(package: str) -> re.Pattern[str]:
+    """An import statement that names `package`, at any indent, in brackets over several lines."""
+    from_ = rf"from[ \t]+{package}(?:\.\w+)*[ \t]+import[ \t]+(?:\([^)]*\)|.*)"
+    return re.compile(rf"^[ \t]*(?:{from_}|import[ \t]+{package}\..*)$", re.MULTILINE)
 
 
 def in_workdir(path: str | Path) -> Path:

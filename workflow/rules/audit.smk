@@ -16,6 +16,7 @@ rule audit_part:
     conda:
         SOFTWARE
     params:
+        code=code_of("audit_part.py"),
         thresholds=config["thresholds"],
         audit=config["audit"],
     script:
@@ -41,6 +42,7 @@ rule audit_consistency:
     conda:
         SOFTWARE
     params:
+        code=code_of("audit_consistency.py"),
         audit=config["audit"],
     script:
         "../scripts/audit_consistency.py"

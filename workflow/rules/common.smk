@@ -3,7 +3,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from caserepro import codebook, paths
+from caserepro import codebook, paths, provenance
 from caserepro.labels import CODEBOOK_TABLES
 
 validate(config, "../schemas/config.schema.yaml")
@@ -18,6 +18,17 @@ for name, value in ALLOCATOR.items():
 
 # Every rule declares its software (relative to the rule files; see workflow/envs/).
 SOFTWARE = "../envs/caserepro.yaml"
+
+# Each rule's `code` param: the digest of its script and of the caserepro modules the script
+# imports (caserepro.provenance.code_digest). Snakemake reruns a job whose params changed, so a
+# change to the code a rule runs rebuilds what it made; a change elsewhere does not.
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def code_of(script):
+    """The `code` param of the rule that runs `script` (a file in workflow/scripts)."""
+    return provenance.code_digest(SCRIPTS / script)
+
 
 RAW = Path(config["raw_dir"])
 RESULTS = Path(config["results_dir"])

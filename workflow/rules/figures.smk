@@ -17,6 +17,7 @@ rule plot_case:
     conda:
         SOFTWARE
     params:
+        code=code_of("plot_case.py"),
         thresholds=config["thresholds"],
         case_id=config["figures"]["case_id"],
         dpi=config["figures"]["dpi"],
@@ -36,6 +37,7 @@ rule plot_audit:
     conda:
         SOFTWARE
     params:
+        code=code_of("plot_audit.py"),
         codebook=CODEBOOK_TABLES,
         max_rows=config["figures"]["audit_max_rows"],
         dpi=config["figures"]["dpi"],

@@ -34,6 +34,7 @@ rule build_manuscript_inputs:
     conda:
         SOFTWARE
     params:
+        code=code_of("build_manuscript_inputs.py"),
         out_dir=MANUSCRIPT_DIR,
         thresholds=config["thresholds"],
         tables=list(MANUSCRIPT_TABLES),
@@ -56,6 +57,7 @@ if QUARTO:
         conda:
             SOFTWARE
         params:
+            code=code_of("render_manuscript.py"),
             project=MANUSCRIPT_DIR,
             output_dir=paths.manuscript_output_dir(RESULTS),
             quarto=QUARTO,
@@ -74,6 +76,7 @@ else:
         conda:
             SOFTWARE
         params:
+            code=code_of("report_manuscript_not_rendered.py"),
             inputs_dir=MANUSCRIPT_DIR,
             output_dir=paths.manuscript_output_dir(RESULTS),
         script:

@@ -13,6 +13,7 @@ rule derive_metrics:
     conda:
         SOFTWARE
     params:
+        code=code_of("derive_metrics.py"),
         thresholds=config["thresholds"],
     script:
         "../scripts/derive_metrics.py"

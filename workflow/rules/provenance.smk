@@ -1,5 +1,4 @@
 # Stage: provenance. What this rebuild was made from (input checksums, config, versions, git).
-from caserepro import provenance
 
 PROVENANCE_OUTPUTS = [paths.provenance_file(RESULTS)]
 
@@ -16,6 +15,7 @@ rule record_provenance:
     conda:
         SOFTWARE
     params:
+        code=code_of("record_provenance.py"),
         config=config,
         git=provenance.git_state(workflow.basedir),
     script:

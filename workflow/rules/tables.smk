@@ -14,6 +14,7 @@ rule make_paper_tables:
     conda:
         SOFTWARE
     params:
+        code=code_of("make_paper_tables.py"),
         tables=[
             [case_id or "", table, str(files["csv"]), str(files["md"])]
             for (case_id, table), files in PAPER_TABLE_PATHS.items()

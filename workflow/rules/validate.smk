@@ -8,6 +8,7 @@ rule validate_raw:
     conda:
         SOFTWARE
     params:
+        code=code_of("validate_raw.py"),
         raw_dir=RAW,
     script:
         "../scripts/validate_raw.py"
