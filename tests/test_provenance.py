@@ -95,7 +95,7 @@ def test_a_config_file_inside_the_repository_is_named_relative_to_it(tmp_path: P
 
 def small_package(root: Path) -> tuple[Path, Path]:
     """A package named like ours (a imports b and c, c is imported inside a function, d alone)
-    and a script that imports a, in brackets over two lines."""
+    and a script that imports a, in brackets over two lines, and only names d in its docstring."""
     package = root / "caserepro"
     package.mkdir()
     (package / "a.py").write_text("from caserepro import b\nimport caserepro.c as c\n")
@@ -103,7 +103,9 @@ def small_package(root: Path) -> tuple[Path, Path]:
     (package / "c.py").write_text("def f():\n    from caserepro.b import x\n")
     (package / "d.py").write_text("y = 1\n")
     script = root / "job.py"
-    script.write_text('"""A job."""\n\nfrom caserepro.a import (\n    f,\n)\n')
+    script.write_text(
+        '"""A job.\n\nfrom caserepro import `d`, in a docstring\n"""\n\nfrom caserepro.a import (\n    f,\n)\n'
+    )
     return package, script
 
 

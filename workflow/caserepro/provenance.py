@@ -78,9 +78,14 @@ def _package_imports(file: Path, package_dir: Path) -> frozenset[str]:
     statements are parsed (`_import_statements` finds them): parsing whole modules would slow
     every start of Snakemake."""
     package = package_dir.name
-    statements = _import_statements(package).findall(file.read_text(encoding="utf-8"))
+    nodes = []
+    for statement in _import_statements(package).findall(file.read_text(encoding="utf-8")):
+        try:
+            nodes += ast.parse(statement.strip()).body
+        except SyntaxError:  # a line of text that only looks like an import (in a docstring)
+            continue
     names: set[str] = set()
-    for node in ast.parse("\n".join(s.strip() for s in statements)).body:
+    for node in nodes:
         if isinstance(node, ast.ImportFrom) and node.module == package:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
