@@ -53,10 +53,8 @@ def code_digest(script: str | Path, package_dir: Path = PACKAGE_DIR) -> str:
     it runs changes, and only then: Snakemake itself does not look into imported modules."""
     modules = imported_modules(script, package_dir)
     files = [Path(script), *(package_dir / f"{name}.py" for name in modules)]
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(f"{file.name}\0".encode() + file.read_bytes() + b"\0")
-    return digest.hexdigest()
+    listing = "".join(f"{sha256_file(file)}  {file.name}\n" for file in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def imported_modules(source: str | Path, package_dir: Path = PACKAGE_DIR) -> list[str]:
@@ -77,21 +75,29 @@ def _package_imports(file: Path, package_dir: Path) -> frozenset[str]:
     import ...`, `import caserepro.x`), each file read once per process. Only its import
     statements are parsed (`_import_statements` finds them): parsing whole modules would slow
     every start of Snakemake."""
-    package = package_dir.name
-    nodes = []
-    for statement in _import_statements(package).findall(file.read_text(encoding="utf-8")):
+    nodes: list[ast.stmt] = []
+    for statement in _import_statements(package_dir.name).findall(file.read_text(encoding="utf-8")):
         try:
             nodes += ast.parse(statement.strip()).body
         except SyntaxError:  # a line of text that only looks like an import (in a docstring)
             continue
+    return modules_named(nodes, package_dir)
+
+
+def modules_named(nodes: Iterable[ast.AST], package_dir: Path) -> frozenset[str]:
+    """The package's modules that import statements (among other nodes) name: `x` of
+    `from caserepro import x`, `from caserepro.x import ...` and `import caserepro.x`."""
+    package = package_dir.name
     names: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.ImportFrom) and node.module == package:
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"{package}."):
             names.add(node.module.split(".")[1])
-        else:
-            names.update(a.name.split(".")[1] for a in node.names if "." in a.name)
+        elif isinstance(node, ast.Import):
+            names.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")
+            )
     return frozenset(name for name in names if (package_dir / f"{name}.py").exists())
 
 
